@@ -1,0 +1,499 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) semaphore.api contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This module_utils file is private to the semaphore.api collection: its API may change without notice.
+
+"""One HTTP client for every module of the collection.
+
+Server quirks live in the named methods below, each next to the section of the behaviour reference
+(Semaphore's Go source, summarised in docs/version-differences.md) that explains it. The generic
+``request`` method knows nothing about individual endpoints.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import time
+from urllib.parse import urlparse
+
+try:
+    import requests
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - reported by the module through missing_required_lib
+    requests = None
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = exc
+
+
+USER_AGENT = 'semaphore.api-ansible-collection/1.0.0'
+
+# Statuses after which a repeated request is harmless for idempotent calls.
+RETRYABLE_STATUSES = frozenset((429, 502, 503, 504))
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 8.0
+
+# A path segment that holds a token secret (or a prefix of one) is never shown in full.
+_TOKEN_PATH = re.compile(r'(/user/tokens/)([^/?]{8})[^/?]*')
+
+
+def redact_path(path):
+    """Return ``path`` with any API token in it cut to its first 8 characters."""
+    return _TOKEN_PATH.sub(r'\1\2...', path)
+
+
+class SemaphoreError(Exception):
+    """Base class of every error the client raises; ``str()`` never holds a secret."""
+
+
+class SemaphoreConnectionError(SemaphoreError):
+    """The server could not be reached, or the connection broke before an answer arrived."""
+
+    def __init__(self, method, path, reason, sent=None):
+        self.method = method
+        self.path = path
+        self.reason = reason
+        # True when the request may have reached the server before the connection broke.
+        self.sent = sent
+        super().__init__('{0} {1} failed: {2}'.format(method, redact_path(path), reason))
+
+
+class SemaphoreHTTPError(SemaphoreError):
+    """The server answered with an unexpected status."""
+
+    def __init__(self, method, path, status, server_message=None, body=None):
+        self.method = method
+        self.path = path
+        self.status = status
+        self.server_message = server_message
+        self.body = body
+        text = '{0} {1} returned HTTP {2}'.format(method, redact_path(path), status)
+        if server_message:
+            text += ': {0}'.format(server_message)
+        super().__init__(text)
+
+
+class SemaphoreAuthError(SemaphoreHTTPError):
+    """401: missing, wrong, expired or revoked credentials (or an unverified TOTP session)."""
+
+
+class SemaphoreNotFoundError(SemaphoreHTTPError):
+    """404, or the 400 the server gives for an unknown task (reference section 6.3)."""
+
+
+class SemaphoreResponseError(SemaphoreError):
+    """The server's answer could not be understood (an HTML proxy page, truncated JSON...)."""
+
+    def __init__(self, method, path, status, reason):
+        self.method = method
+        self.path = path
+        self.status = status
+        super().__init__('{0} {1} returned HTTP {2} with {3}'.format(method, redact_path(path), status, reason))
+
+
+class SemaphoreLookupError(SemaphoreError):
+    """A project, template or inventory name matched nothing, or more than one object."""
+
+
+def parse_version(text):
+    """Turn ``/api/info``'s ``version`` (``2.16.51-0a1b2c3-1747000000``) into ``(2, 16, 51)``.
+
+    Source builds report ``undefined-00000000-``: that gives None, and callers assume the newest
+    behaviour.
+    """
+    match = re.match(r'^v?(\d+)\.(\d+)(?:\.(\d+))?', text or '')
+    if not match:
+        return None
+    return tuple(int(part or 0) for part in match.groups())
+
+
+def api_base_url(url):
+    """Return the API root for a server URL given with or without ``/api`` and with any sub-path."""
+    if not re.match(r'^https?://[^/]+', url or '', re.IGNORECASE):
+        raise SemaphoreError(
+            "url must start with http:// or https:// and name a host, for example https://semaphore.example.com; got '{0}'".format(url))
+    base = url.rstrip('/')
+    if base.endswith('/api'):
+        base = base[:-len('/api')]
+    return base + '/api'
+
+
+def _server_message(response):
+    """The server's own error text from an error answer, or None (bodies are often empty)."""
+    content_type = response.headers.get('Content-Type', '')
+    text = response.text.strip() if response.content else ''
+    if not text:
+        return None
+    if 'html' in content_type.lower() or text.lstrip().lower().startswith(('<!doctype', '<html')):
+        return 'an HTML page instead of JSON (often a proxy error page)'
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        return text[:200]
+    if isinstance(payload, dict) and payload.get('error'):
+        return str(payload['error'])[:200]
+    return text[:200]
+
+
+class SemaphoreClient:
+    """Talks to one Semaphore server as one user, with a token or a login session."""
+
+    def __init__(self, url, api_token=None, username=None, password=None, otp_code=None,
+                 validate_certs=True, ca_path=None, timeout=30, retries=3, warn=None, sleep=time.sleep):
+        if not HAS_REQUESTS:
+            raise SemaphoreError('the Python library requests is required')
+        self.base_url = api_base_url(url)
+        self.web_url = self.base_url[:-len('/api')]
+        # Error messages name the path as the server sees it, e.g. /api/user/tokens.
+        self._display_prefix = urlparse(self.base_url).path
+        self.api_token = api_token
+        self.username = username
+        self.password = password
+        self.otp_code = otp_code
+        self.timeout = timeout
+        self.retries = max(0, retries)
+        # Passed on every request, not set on the session: requests lets REQUESTS_CA_BUNDLE
+        # override a session-level ``verify`` (see TOOLCHAIN notes), which would silently
+        # replace ca_path or validate_certs=false.
+        self.verify = ca_path if (ca_path and validate_certs) else bool(validate_certs)
+        self._warn = warn or (lambda message: None)
+        self._sleep = sleep
+        self._session = requests.Session()
+        self._session.headers.update({'Accept': 'application/json', 'User-Agent': USER_AGENT})
+        self._logged_in = False
+        self._version = None
+        self._user = None
+        self.request_count = 0
+
+    # -- context management: a password session is always logged out -------------------------
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+        return False
+
+    def close(self):
+        """Log out a password session (also after a failure) and close the connections."""
+        try:
+            if self._logged_in:
+                self.logout()
+        except SemaphoreError as exc:
+            self._warn('Could not log out of Semaphore: {0}'.format(exc))
+        finally:
+            self._session.close()
+
+    # -- generic request -----------------------------------------------------------------------
+
+    def request(self, method, path, body=None, expected=(200,), retry=None, parse='json', timeout=None,
+                authenticate=True, raw_body=None):
+        """Send one request to ``/api`` + ``path`` and return the decoded answer.
+
+        ``retry`` defaults to True for GET, HEAD and DELETE only. A request that can create
+        something (a task launch, a token) is never repeated: a second copy could launch a second
+        task or mint a second token.
+        """
+        if authenticate:
+            self._ensure_authenticated()
+        if retry is None:
+            retry = method in ('GET', 'HEAD', 'DELETE')
+        url = self.base_url + path
+        path = self._display_prefix + path
+        kwargs = {'timeout': timeout or self.timeout, 'verify': self.verify, 'allow_redirects': False}
+        if body is not None:
+            kwargs['json'] = body
+        elif raw_body is not None:
+            kwargs['data'] = raw_body
+        headers = {}
+        if self.api_token and authenticate:
+            headers['Authorization'] = 'Bearer ' + self.api_token
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                self.request_count += 1
+                response = self._session.request(method, url, headers=headers, **kwargs)
+            except requests.exceptions.SSLError as exc:
+                raise SemaphoreConnectionError(method, path, _tls_reason(exc), sent=False) from None
+            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+                reason = _connection_reason(exc, kwargs['timeout'])
+                if retry and attempt <= self.retries:
+                    self._pause(method, path, attempt, reason)
+                    continue
+                raise SemaphoreConnectionError(method, path, reason, sent=_maybe_sent(exc)) from None
+            except requests.exceptions.RequestException as exc:
+                raise SemaphoreConnectionError(method, path, type(exc).__name__, sent=False) from None
+            if response.status_code in RETRYABLE_STATUSES and retry and attempt <= self.retries:
+                self._pause(method, path, attempt, 'HTTP {0}'.format(response.status_code),
+                            response.headers.get('Retry-After'))
+                continue
+            return self._decode(method, path, response, expected, parse)
+
+    def _pause(self, method, path, attempt, reason, retry_after=None):
+        delay = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** (attempt - 1)))
+        delay = delay / 2 + random.uniform(0, delay / 2)  # jitter spreads parallel clients apart
+        if retry_after and retry_after.strip().isdigit():
+            delay = min(max(delay, float(retry_after)), 60.0)
+        self._warn('{0} {1} failed ({2}); retry {3} of {4} in {5:.1f}s'.format(
+            method, redact_path(path), reason, attempt, self.retries, delay))
+        self._sleep(delay)
+
+    def _decode(self, method, path, response, expected, parse):
+        status = response.status_code
+        if status not in expected:
+            message = _server_message(response)
+            if status == 401:
+                raise SemaphoreAuthError(method, path, status, message or _auth_hint(self))
+            if status == 404:
+                raise SemaphoreNotFoundError(method, path, status, message)
+            raise SemaphoreHTTPError(method, path, status, message)
+        if parse is None or status == 204 or not response.content:
+            return None if parse != 'text' else (response.text if response.content else '')
+        if parse == 'text':
+            return response.text
+        if 'html' in response.headers.get('Content-Type', '').lower():
+            raise SemaphoreResponseError(method, path, status, 'an HTML page instead of JSON (often a proxy error page)')
+        try:
+            return response.json()
+        except ValueError:
+            raise SemaphoreResponseError(method, path, status, 'a body that is not valid JSON (truncated or garbled)') from None
+
+    # -- authentication (reference section 2 and 3) ---------------------------------------------
+
+    def _ensure_authenticated(self):
+        if self.api_token or self._logged_in:
+            return
+        if not (self.username and self.password):
+            raise SemaphoreError('no credentials: set api_token, or username and password '
+                                 '(or SEMAPHORE_API_TOKEN, or SEMAPHORE_USERNAME and SEMAPHORE_PASSWORD)')
+        self.login()
+
+    def login(self):
+        """Log in with the password: 204 and a ``semaphore`` cookie, no body (reference section 3).
+
+        The server lower-cases ``auth`` itself; sending it as given keeps e-mail logins working.
+        With TOTP, the session stays unverified until ``/auth/verify`` accepts the code.
+        """
+        try:
+            self.request('POST', '/auth/login', {'auth': self.username, 'password': self.password},
+                         expected=(200, 204), retry=True, parse=None, authenticate=False)
+        except SemaphoreAuthError as exc:
+            raise SemaphoreAuthError(exc.method, exc.path, exc.status,
+                                     "login as '{0}' was refused: wrong username, e-mail or password".format(self.username)) from None
+        self._logged_in = True
+        if self.otp_code:
+            try:
+                self.request('POST', '/auth/verify', {'passcode': str(self.otp_code)}, expected=(200, 204),
+                             retry=False, parse=None, authenticate=False)
+            except SemaphoreAuthError as exc:
+                raise SemaphoreAuthError(exc.method, exc.path, exc.status,
+                                         'the TOTP code was refused ({0})'.format(exc.server_message or 'invalid')) from None
+
+    def logout(self):
+        """End the password session; the server expires it from 2.14 on (reference section 3)."""
+        self._logged_in = False
+        self.request('POST', '/auth/logout', expected=(200, 204), retry=True, parse=None, authenticate=False)
+
+    # -- server facts ----------------------------------------------------------------------------
+
+    def server_version(self):
+        """The server's (major, minor, patch), read once from ``/api/info``; None when unknown."""
+        if self._version is None:
+            info = self.request('GET', '/info') or {}
+            self._version = parse_version(info.get('version')) or ()
+        return self._version or None
+
+    def version_at_least(self, major, minor):
+        """True when the server is at least ``major.minor``; an unknown (source-built) server counts as newest."""
+        version = self.server_version()
+        return version is None or version[:2] >= (major, minor)
+
+    def current_user(self):
+        if self._user is None:
+            self._user = self.request('GET', '/user')
+        return self._user
+
+    # -- API tokens (reference section 5) -----------------------------------------------------------
+
+    def tokens_are_listed_in_full(self):
+        """Up to 2.13 the token list shows full secrets and DELETE expires; from 2.14 it shows
+        8-character prefixes and DELETE removes by prefix (reference section 5)."""
+        return not self.version_at_least(2, 14)
+
+    def tokens_have_names(self):
+        """Token ``name`` and ``expires_at`` arrived with the 2026 code, 2.18 (reference section 5.2)."""
+        return self.version_at_least(2, 18)
+
+    def list_tokens(self):
+        return self.request('GET', '/user/tokens') or []
+
+    def create_token(self, name=None, expires_at=None):
+        """Mint a token: 201 and the full secret in ``id``. Never retried."""
+        body = {}
+        if name:
+            body['name'] = name
+        if expires_at:
+            body['expires_at'] = expires_at
+        return self.request('POST', '/user/tokens', body or None, expected=(201, 200), retry=False)
+
+    def revoke_token(self, token_id):
+        """Expire (up to 2.13, full secret) or delete (2.14+, by prefix) one token."""
+        self.request('DELETE', '/user/tokens/' + token_id, expected=(204, 200), parse=None)
+
+    # -- projects, templates, inventories --------------------------------------------------------
+
+    def list_projects(self):
+        return self.request('GET', '/projects') or []
+
+    def list_templates(self, project_id):
+        return self.request('GET', '/project/{0}/templates'.format(project_id)) or []
+
+    def get_template(self, project_id, template_id):
+        return self.request('GET', '/project/{0}/templates/{1}'.format(project_id, template_id))
+
+    def list_inventories(self, project_id):
+        return self.request('GET', '/project/{0}/inventory'.format(project_id)) or []
+
+    def resolve_project(self, project):
+        """Project id for a name or id; an id is trusted as given and costs no request."""
+        if _as_id(project) is not None:
+            return _as_id(project)
+        return _pick_by_name('project', project, self.list_projects())['id']
+
+    def resolve_template(self, project_id, template, templates=None):
+        """Template id for a name or id within a project."""
+        if _as_id(template) is not None:
+            return _as_id(template)
+        if templates is None:
+            templates = self.list_templates(project_id)
+        return _pick_by_name('template', template, templates)['id']
+
+    def resolve_inventory(self, project_id, inventory):
+        if _as_id(inventory) is not None:
+            return _as_id(inventory)
+        return _pick_by_name('inventory', inventory, self.list_inventories(project_id))['id']
+
+    # -- tasks (reference section 6) ---------------------------------------------------------------
+
+    def task_path(self, project_id, task_id=None, suffix=''):
+        path = '/project/{0}/tasks'.format(project_id)
+        if task_id is not None:
+            path += '/{0}'.format(task_id)
+        return path + suffix
+
+    def launch_task(self, project_id, payload):
+        """POST a new task: 201 with status ``waiting``. Never retried: a lost answer may still
+        have queued a task, and a second POST would queue a second one."""
+        return self.request('POST', self.task_path(project_id), payload, expected=(201, 200), retry=False)
+
+    def get_task(self, project_id, task_id, timeout=None):
+        """One task. An unknown id gives 400, not 404 (reference section 6.3)."""
+        try:
+            return self.request('GET', self.task_path(project_id, task_id), timeout=timeout)
+        except SemaphoreHTTPError as exc:
+            raise _unknown_task(exc, task_id) from None
+
+    def get_task_output(self, project_id, task_id, timeout=None):
+        """All output lines, oldest first; the server has no paging (reference section 6.4)."""
+        try:
+            return self.request('GET', self.task_path(project_id, task_id, '/output'), timeout=timeout) or []
+        except SemaphoreHTTPError as exc:
+            raise _unknown_task(exc, task_id) from None
+
+    def stop_task(self, project_id, task_id, force=False):
+        """Stop a task. The body is mandatory since 2.9.12: none gives 400 (reference section 6.6)."""
+        self.request('POST', self.task_path(project_id, task_id, '/stop'), {'force': bool(force)},
+                     expected=(204, 200), retry=False, parse=None)
+
+    def confirm_task(self, project_id, task_id):
+        self.request('POST', self.task_path(project_id, task_id, '/confirm'), {}, expected=(204, 200),
+                     retry=False, parse=None)
+
+    def reject_task(self, project_id, task_id):
+        self.request('POST', self.task_path(project_id, task_id, '/reject'), {}, expected=(204, 200),
+                     retry=False, parse=None)
+
+    def list_tasks(self, project_id, template_id=None, limit=None):
+        """Newest first (the spec's "chronological" is wrong, reference section 6.2)."""
+        path = '/project/{0}'.format(project_id)
+        if template_id is not None:
+            path += '/templates/{0}'.format(template_id)
+        path += '/tasks/last'
+        if limit:
+            path += '?limit={0}'.format(int(limit))
+        return self.request('GET', path) or []
+
+    def task_web_url(self, project_id, task_id, template_id=None):
+        """The task's page in the web UI."""
+        if template_id:
+            return '{0}/project/{1}/templates/{2}?t={3}'.format(self.web_url, project_id, template_id, task_id)
+        return '{0}/project/{1}/history?t={2}'.format(self.web_url, project_id, task_id)
+
+
+def _as_id(value):
+    """An int for a numeric id (int or digit string), else None (a name)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    return int(text) if text.isdigit() else None
+
+
+def _pick_by_name(kind, name, items):
+    matches = [item for item in items if item.get('name') == name]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        names = sorted({str(item.get('name')) for item in items})
+        raise SemaphoreLookupError("no {0} named '{1}'; existing {0} names: {2}".format(
+            kind, name, ', '.join(names) if names else '(none)'))
+    raise SemaphoreLookupError("{0} name '{1}' is ambiguous: ids {2} share it; give the id instead".format(
+        kind, name, ', '.join(str(item.get('id')) for item in matches)))
+
+
+def _unknown_task(exc, task_id):
+    """Semaphore answers 400 for a task that does not exist (reference section 6.3)."""
+    if exc.status in (400, 404):
+        return SemaphoreNotFoundError(exc.method, exc.path, exc.status,
+                                      exc.server_message or 'no task {0} in this project'.format(task_id))
+    return exc
+
+
+def _auth_hint(client):
+    if client.api_token:
+        return 'the API token was refused (unknown, expired or revoked)'
+    return 'not authenticated (the session was refused or has expired)'
+
+
+def _tls_reason(exc):
+    text = str(exc)
+    if 'CERTIFICATE_VERIFY_FAILED' in text or 'certificate verify failed' in text:
+        return ('the server certificate could not be verified; give the CA that signed it with ca_path, '
+                'or set validate_certs to false for a test server')
+    return 'TLS error: {0}'.format(text[:200])
+
+
+def _connection_reason(exc, timeout):
+    if isinstance(exc, requests.exceptions.Timeout):
+        return 'no answer within the timeout of {0} seconds'.format(timeout)
+    text = str(exc)
+    if 'Connection refused' in text:
+        return 'connection refused (is Semaphore running at this URL and port?)'
+    if 'Name or service not known' in text or 'nodename nor servname' in text or 'getaddrinfo' in text:
+        return 'the host name could not be resolved'
+    if 'RemoteDisconnected' in text or 'Connection aborted' in text or 'reset by peer' in text:
+        return 'the server closed the connection without answering'
+    return 'connection error ({0})'.format(type(exc).__name__)
+
+
+def _maybe_sent(exc):
+    """False when the request certainly never reached the server (refused, unresolvable)."""
+    text = str(exc)
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return False
+    return not ('Connection refused' in text or 'Name or service not known' in text or 'getaddrinfo' in text)

@@ -1,0 +1,189 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) semaphore.api contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This module_utils file is private to the semaphore.api collection: its API may change without notice.
+
+"""Idempotent management of the authenticated user's API tokens, on every Semaphore version.
+
+What the server shows of a token depends on its version (reference section 5): up to 2.13 the list
+holds full secrets, DELETE expires a token given in full and expired tokens stay listed; from 2.14
+the list holds 8-character prefixes and DELETE removes every token starting with the value; 2.18
+adds ``name`` and ``expires_at``. The list itself tells the first difference apart, so the version
+is only read when a name or an expiry is asked for.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+from ansible_collections.semaphore.api.plugins.module_utils._client import SemaphoreError
+
+PREFIX_LENGTH = 8
+# The server refuses shorter or other values with 400 (reference section 5, DELETE).
+_TOKEN_VALUE = re.compile(r'^[A-Za-z0-9_=-]{8,}$')
+
+
+class TokenInputError(SemaphoreError):
+    """The token options cannot be acted on (bad prefix, feature missing on this server version)."""
+
+
+def parse_time(text):
+    """RFC 3339 with optional fraction (Go's time.Time) to an aware datetime; None when empty."""
+    if not text:
+        return None
+    match = re.match(r'^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.\d+)?(Z|[+-]\d{2}:\d{2})?$', text)
+    if not match:
+        return None
+    zone = match.group(2) or 'Z'
+    value = datetime.datetime.strptime(match.group(1), '%Y-%m-%dT%H:%M:%S')
+    if zone == 'Z':
+        return value.replace(tzinfo=datetime.timezone.utc)
+    sign = 1 if zone[0] == '+' else -1
+    offset = datetime.timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
+    return value.replace(tzinfo=datetime.timezone(sign * offset))
+
+
+def token_view(raw):
+    """What the module may show of a token: never its secret, only the 8-character prefix."""
+    return {
+        'prefix': (raw.get('id') or '')[:PREFIX_LENGTH],
+        'name': raw.get('name') or None,
+        'created': raw.get('created'),
+        'expired': bool(raw.get('expired')),
+        'expires_at': raw.get('expires_at') or None,
+        'user_id': raw.get('user_id'),
+    }
+
+
+def is_active(raw, now=None):
+    if raw.get('expired'):
+        return False
+    expires_at = parse_time(raw.get('expires_at'))
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    return expires_at is None or expires_at > now
+
+
+def newest_first(tokens):
+    return sorted(tokens, key=lambda raw: raw.get('created') or '', reverse=True)
+
+
+def check_token_value(value):
+    if not _TOKEN_VALUE.match(value or ''):
+        raise TokenInputError('token must be the full secret or at least its first {0} characters '
+                              '(letters, digits, "_", "-", "="); got a value of {1} characters'.format(PREFIX_LENGTH, len(value or '')))
+
+
+class TokenManager:
+    """Brings the user's tokens to the wanted state; every write goes through ``_write``."""
+
+    def __init__(self, client, check_mode=False):
+        self.client = client
+        self.check_mode = check_mode
+        self._tokens = None
+
+    def tokens(self):
+        if self._tokens is None:
+            self._tokens = newest_first(self.client.list_tokens())
+        return self._tokens
+
+    def active_tokens(self):
+        return [raw for raw in self.tokens() if is_active(raw)]
+
+    def listed_in_full(self):
+        """Servers up to 2.13 list the 44-character secret; later ones only its prefix."""
+        return any(len(raw.get('id') or '') > PREFIX_LENGTH for raw in self.tokens())
+
+    def matching(self, token=None, name=None):
+        """Active tokens given by secret or prefix (``token``) or by ``name``, newest first."""
+        found = []
+        for raw in self.active_tokens():
+            listed = raw.get('id') or ''
+            by_value = token and (listed.startswith(token) if len(listed) > PREFIX_LENGTH else listed == token[:PREFIX_LENGTH])
+            by_name = name and raw.get('name') == name
+            if by_value or by_name:
+                found.append(raw)
+        return found
+
+    def _require_names(self, name, expires_at):
+        if (name or expires_at) and not self.client.tokens_have_names():
+            version = '.'.join(str(part) for part in self.client.server_version() or ())
+            raise TokenInputError('token names and expiry dates need Semaphore 2.18 or later; this server is {0}'.format(version or 'older'))
+
+    def _revoke(self, raw):
+        """Expire by full secret up to 2.13; delete by the 8-character prefix from 2.14, so the
+        secret never travels in a URL (proxies log URLs)."""
+        listed = raw.get('id') or ''
+        if not self.check_mode:
+            self.client.revoke_token(listed if len(listed) > PREFIX_LENGTH else listed[:PREFIX_LENGTH])
+
+    def _prefixes(self, tokens):
+        return sorted(raw.get('id', '')[:PREFIX_LENGTH] for raw in tokens)
+
+    def ensure_present(self, token=None, name=None, rotate=False, expires_at=None):
+        if token:
+            check_token_value(token)
+        self._require_names(name, expires_at)
+        before = self.active_tokens()
+        matches = self.matching(token, name) if (token or name) else []
+        if not rotate:
+            reusable = matches
+            if not token and not name and self.listed_in_full():
+                reusable = before
+            if reusable:
+                return self._reused(reusable[0], token, before)
+        for raw in matches:
+            self._revoke(raw)
+        created = None if self.check_mode else self.client.create_token(name=name, expires_at=expires_at)
+        after_prefixes = [p for p in self._prefixes(before) if p not in self._prefixes(matches)]
+        after_prefixes.append(created['id'][:PREFIX_LENGTH] if created else '(new token)')
+        result = {
+            'changed': True,
+            'revoked': [token_view(raw) for raw in matches],
+            'diff': {'before': {'tokens': self._prefixes(before)}, 'after': {'tokens': sorted(after_prefixes)}},
+            'msg': 'A new token would be created.' if self.check_mode else 'A new token was created.',
+        }
+        if created:
+            result['token'] = created['id']
+            result['api_token'] = token_view(created)
+        return result
+
+    def _reused(self, raw, token, before):
+        result = {
+            'changed': False,
+            'api_token': token_view(raw),
+            'revoked': [],
+            'diff': {'before': {'tokens': self._prefixes(before)}, 'after': {'tokens': self._prefixes(before)}},
+        }
+        listed = raw.get('id') or ''
+        if token:
+            result['msg'] = 'The given token is still active.'
+        elif len(listed) > PREFIX_LENGTH:
+            # Up to 2.13 the server lists full secrets, so a reused token can be handed back.
+            result['token'] = listed
+            result['msg'] = 'An active token exists and was reused.'
+        else:
+            result['msg'] = ("An active token '{0}' ({1}...) exists and was kept. Semaphore shows a token's secret only "
+                             "when it is created, so it is not returned; use rotate=true for a new secret.").format(
+                                 raw.get('name') or '', listed[:PREFIX_LENGTH])
+        return result
+
+    def ensure_absent(self, token=None, name=None):
+        if token:
+            check_token_value(token)
+        if name:
+            self._require_names(name, None)
+        before = self.active_tokens()
+        matches = self.matching(token, name)
+        for raw in matches:
+            self._revoke(raw)
+        gone = self._prefixes(matches)
+        return {
+            'changed': bool(matches),
+            'revoked': [token_view(raw) for raw in matches],
+            'diff': {'before': {'tokens': self._prefixes(before)},
+                     'after': {'tokens': [p for p in self._prefixes(before) if p not in gone]}},
+            'msg': ('{0} token(s) {1}revoked.'.format(len(matches), 'would be ' if self.check_mode else '')
+                    if matches else 'No matching active token; nothing to revoke.'),
+        }

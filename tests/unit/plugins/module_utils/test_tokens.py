@@ -1,0 +1,199 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) semaphore.api contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.semaphore.api.plugins.module_utils._tokens import (
+    TokenInputError,
+    TokenManager,
+    is_active,
+    parse_time,
+    token_view,
+)
+
+OLD = 'aaaaaaaa93-yuqvex8efmhjkgnbxlo8mp1tin6spyhu='
+NEW = 'bbbbbbbb93-yuqvex8efmhjkgnbxlo8mp1tin6spyhu='
+MINTED = 'cccccccc93-yuqvex8efmhjkgnbxlo8mp1tin6spyhu='
+
+
+class FakeTokenServer:
+    """The client seam: list/create/revoke as each Semaphore version answers them (reference section 5)."""
+
+    def __init__(self, version, tokens=()):
+        self.version = version
+        self.tokens = [dict(token) for token in tokens]
+        self.calls = []
+
+    def server_version(self):
+        self.calls.append('info')
+        return self.version
+
+    def tokens_have_names(self):
+        return self.server_version() >= (2, 18)
+
+    def list_tokens(self):
+        self.calls.append('list')
+        if self.version >= (2, 14):
+            return [dict(token, id=token['id'][:8]) for token in self.tokens]
+        return [dict(token) for token in self.tokens]
+
+    def create_token(self, name=None, expires_at=None):
+        self.calls.append(('create', name, expires_at))
+        token = {'id': MINTED, 'created': '2026-11-28T10:00:00Z', 'expired': False, 'user_id': 1}
+        if self.version >= (2, 18):
+            token['name'] = name or ''
+        self.tokens.append(token)
+        return dict(token)
+
+    def revoke_token(self, value):
+        self.calls.append(('revoke', value))
+
+
+def token(value, created, **extra):
+    return dict({'id': value, 'created': created, 'expired': False, 'user_id': 1}, **extra)
+
+
+V210, V216, V218 = (2, 10, 32), (2, 16, 51), (2, 18, 2)
+
+
+def writes(server):
+    return [call for call in server.calls if isinstance(call, tuple)]
+
+
+def test_old_server_reuses_the_newest_active_token_and_returns_its_secret():
+    server = FakeTokenServer(V210, [token(OLD, '2025-01-01T00:00:00Z'), token(NEW, '2025-02-01T00:00:00Z'),
+                                    token(MINTED, '2025-03-01T00:00:00Z', expired=True)])
+    result = TokenManager(server).ensure_present()
+    assert result['changed'] is False
+    assert result['token'] == NEW
+    assert result['api_token']['prefix'] == 'bbbbbbbb'
+    assert writes(server) == []
+
+
+@pytest.mark.parametrize('version', [V216, V218])
+def test_new_server_without_token_or_name_creates_one(version):
+    server = FakeTokenServer(version, [token(OLD, '2025-01-01T00:00:00Z')])
+    result = TokenManager(server).ensure_present()
+    assert result['changed'] is True
+    assert result['token'] == MINTED
+    assert result['diff'] == {'before': {'tokens': ['aaaaaaaa']}, 'after': {'tokens': ['aaaaaaaa', 'cccccccc']}}
+    assert writes(server) == [('create', None, None)]
+
+
+@pytest.mark.parametrize('version', [V210, V216, V218])
+def test_a_held_token_that_is_still_active_is_unchanged(version):
+    server = FakeTokenServer(version, [token(OLD, '2025-01-01T00:00:00Z')])
+    result = TokenManager(server).ensure_present(token=OLD)
+    assert result['changed'] is False
+    assert 'token' not in result
+    assert result['msg'] == 'The given token is still active.'
+    assert writes(server) == []
+
+
+@pytest.mark.parametrize('version', [V210, V216])
+def test_a_held_token_that_is_gone_or_expired_is_replaced(version):
+    server = FakeTokenServer(version, [token(OLD, '2025-01-01T00:00:00Z', expired=True)])
+    result = TokenManager(server).ensure_present(token=OLD)
+    assert result['changed'] is True and result['token'] == MINTED
+
+
+def test_named_token_is_kept_without_its_secret_and_the_message_says_why():
+    server = FakeTokenServer(V218, [token(OLD, '2025-01-01T00:00:00Z', name='ci')])
+    result = TokenManager(server).ensure_present(name='ci')
+    assert result['changed'] is False
+    assert 'token' not in result
+    assert 'shows a token\'s secret only when it is created' in result['msg']
+    assert OLD not in result['msg']
+    assert writes(server) == []
+
+
+def test_named_token_is_created_with_its_name_and_expiry():
+    server = FakeTokenServer(V218, [token(OLD, '2025-01-01T00:00:00Z', name='other')])
+    result = TokenManager(server).ensure_present(name='ci', expires_at='2030-01-01T00:00:00Z')
+    assert result['changed'] is True
+    assert writes(server) == [('create', 'ci', '2030-01-01T00:00:00Z')]
+
+
+@pytest.mark.parametrize('version', [V210, V216])
+def test_names_need_2_18(version):
+    server = FakeTokenServer(version)
+    with pytest.raises(TokenInputError, match='need Semaphore 2.18 or later; this server is 2.1'):
+        TokenManager(server).ensure_present(name='ci')
+    assert writes(server) == []
+
+
+@pytest.mark.parametrize('version, revoked_with', [(V210, OLD), (V216, 'aaaaaaaa'), (V218, 'aaaaaaaa')])
+def test_rotate_revokes_then_creates(version, revoked_with):
+    server = FakeTokenServer(version, [token(OLD, '2025-01-01T00:00:00Z')])
+    result = TokenManager(server).ensure_present(token=OLD, rotate=True)
+    assert writes(server) == [('revoke', revoked_with), ('create', None, None)]
+    assert result['token'] == MINTED
+    assert [item['prefix'] for item in result['revoked']] == ['aaaaaaaa']
+
+
+def test_check_mode_writes_nothing_and_predicts_the_change():
+    server = FakeTokenServer(V216, [token(OLD, '2025-01-01T00:00:00Z', name='ci')])
+    result = TokenManager(server, check_mode=True).ensure_present(token=OLD, rotate=True)
+    assert result['changed'] is True
+    assert writes(server) == []
+    assert 'token' not in result
+    assert result['diff']['after'] == {'tokens': ['(new token)']}
+
+
+@pytest.mark.parametrize('version, given, revoked_with', [
+    (V210, OLD, OLD), (V210, 'aaaaaaaa', OLD),
+    (V216, OLD, 'aaaaaaaa'), (V216, 'aaaaaaaa', 'aaaaaaaa'),
+])
+def test_absent_by_secret_or_prefix(version, given, revoked_with):
+    server = FakeTokenServer(version, [token(OLD, '2025-01-01T00:00:00Z'), token(NEW, '2025-02-01T00:00:00Z')])
+    result = TokenManager(server).ensure_absent(token=given)
+    assert result['changed'] is True
+    assert writes(server) == [('revoke', revoked_with)]
+    assert result['diff']['after'] == {'tokens': ['bbbbbbbb']}
+
+
+@pytest.mark.parametrize('version', [V210, V216])
+def test_absent_is_unchanged_when_already_gone_or_expired(version):
+    server = FakeTokenServer(version, [token(OLD, '2025-01-01T00:00:00Z', expired=True)])
+    result = TokenManager(server).ensure_absent(token=OLD)
+    assert result['changed'] is False
+    assert writes(server) == []
+
+
+def test_absent_by_name_deletes_every_token_of_that_name_by_prefix():
+    server = FakeTokenServer(V218, [token(OLD, '2025-01-01T00:00:00Z', name='ci'), token(NEW, '2025-02-01T00:00:00Z', name='ci'),
+                                    token(MINTED, '2025-03-01T00:00:00Z', name='keep')])
+    result = TokenManager(server).ensure_absent(name='ci')
+    assert writes(server) == [('revoke', 'bbbbbbbb'), ('revoke', 'aaaaaaaa')]
+    assert result['diff']['after'] == {'tokens': ['cccccccc']}
+
+
+@pytest.mark.parametrize('state, value', [('absent', 'short'), ('absent', 'abc/defgh'), ('present', 'x')])
+def test_prefix_shorter_than_8_or_with_bad_characters_is_refused(state, value):
+    server = FakeTokenServer(V216)
+    manager = TokenManager(server)
+    with pytest.raises(TokenInputError, match='at least its first 8 characters'):
+        manager.ensure_absent(token=value) if state == 'absent' else manager.ensure_present(token=value)
+    assert server.calls == []
+
+
+def test_token_past_its_expiry_is_not_active():
+    assert is_active(token(OLD, '2025-01-01T00:00:00Z', expires_at='2000-01-01T00:00:00Z')) is False
+    assert is_active(token(OLD, '2025-01-01T00:00:00Z', expires_at='2999-01-01T00:00:00.5+02:00')) is True
+    assert is_active(token(OLD, '2025-01-01T00:00:00Z', expired=True)) is False
+
+
+def test_view_never_holds_the_secret():
+    view = token_view(token(OLD, '2025-01-01T00:00:00Z', name='ci'))
+    assert OLD not in str(view)
+    assert view == {'prefix': 'aaaaaaaa', 'name': 'ci', 'created': '2025-01-01T00:00:00Z', 'expired': False,
+                    'expires_at': None, 'user_id': 1}
+
+
+def test_parse_time_accepts_fractions_and_offsets():
+    assert parse_time('2025-10-14T09:12:33.481516227Z').isoformat() == '2025-10-14T09:12:33+00:00'
+    assert parse_time('2025-10-14T09:12:33+02:00').utcoffset().total_seconds() == 7200
+    assert parse_time('') is None and parse_time('garbage') is None

@@ -1,0 +1,100 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) semaphore.api contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ansible_collections.semaphore.api.plugins.modules import semaphore_token, semaphore_token_info
+from ansible_collections.semaphore.api.tests.unit.plugins.module_utils.fake_http import answer
+
+URL = 'http://127.0.0.1:3000'
+PASSWORD = 'Sp\\ec"ial pässwörd'
+SECRET = 'kwofd61g93-yuqvex8efmhjkgnbxlo8mp1tin6spyhu='
+LOGIN = answer(204)
+LOGOUT = answer(204)
+
+
+def created(secret=SECRET, **extra):
+    return answer(201, dict({'id': secret, 'created': '2026-11-28T10:00:00Z', 'expired': False, 'user_id': 1}, **extra))
+
+
+def test_password_login_creates_a_token_and_logs_out(run_module):
+    rc, result, adapter = run_module(semaphore_token.main, {'url': URL, 'username': 'admin', 'password': PASSWORD},
+                                     [LOGIN, answer(200, [{'id': 'aaaaaaaa', 'created': '2025-01-01T00:00:00Z', 'expired': False}]),
+                                      created(), LOGOUT])
+    assert rc == 0
+    assert result['changed'] is True
+    assert result['token'] == SECRET
+    assert result['api_token']['prefix'] == 'kwofd61g'
+    assert adapter.paths() == ['POST api/auth/login', 'GET api/user/tokens', 'POST api/user/tokens', 'POST api/auth/logout']
+    assert PASSWORD not in json.dumps(result)
+
+
+def test_failure_still_logs_out_and_hides_the_password(run_module):
+    rc, result, adapter = run_module(semaphore_token.main, {'url': URL, 'username': 'admin', 'password': PASSWORD},
+                                     [LOGIN, answer(200, []), answer(500), LOGOUT])
+    assert rc == 1
+    assert result['msg'] == 'POST /api/user/tokens returned HTTP 500'
+    assert result['status'] == 500
+    assert adapter.paths()[-1] == 'POST api/auth/logout'
+    assert PASSWORD not in json.dumps(result)
+
+
+def test_check_mode_sends_no_write(run_module):
+    rc, result, adapter = run_module(semaphore_token.main, {'url': URL, 'api_token': SECRET, '_ansible_check_mode': True},
+                                     [answer(200, [])])
+    assert rc == 0 and result['changed'] is True
+    assert 'token' not in result
+    assert adapter.paths() == ['GET api/user/tokens']
+
+
+def test_diff_mode_shows_prefixes_only(run_module):
+    rc, result, _ = run_module(semaphore_token.main, {'url': URL, 'api_token': SECRET, '_ansible_diff': True},
+                               [answer(200, [{'id': 'aaaaaaaa', 'created': '2025-01-01T00:00:00Z'}]), created()])
+    assert rc == 0
+    assert result['diff'] == {'before': {'tokens': ['aaaaaaaa']}, 'after': {'tokens': ['aaaaaaaa', 'kwofd61g']}}
+
+
+def test_absent_needs_token_or_name(run_module):
+    rc, result, adapter = run_module(semaphore_token.main, {'url': URL, 'api_token': SECRET, 'state': 'absent'}, [])
+    assert rc == 1
+    assert 'token, name' in result['msg']
+    assert adapter.sent == []
+
+
+def test_rotate_needs_token_or_name(run_module):
+    rc, result, _ = run_module(semaphore_token.main, {'url': URL, 'api_token': SECRET, 'rotate': True}, [])
+    assert rc == 1 and 'rotate is True' in result['msg']
+
+
+def test_username_without_password_is_refused(run_module):
+    rc, result, _ = run_module(semaphore_token.main, {'url': URL, 'username': 'admin'}, [])
+    assert rc == 1
+    assert result['msg'] == 'parameters are required together: username, password'
+
+
+@pytest.mark.parametrize('url', ['semaphore.example.com', 'ftp://x'])
+def test_url_without_scheme_is_refused_before_any_request(run_module, url):
+    rc, result, adapter = run_module(semaphore_token.main, {'url': url, 'api_token': SECRET}, [])
+    assert rc == 1 and 'must start with http:// or https://' in result['msg']
+    assert adapter.sent == []
+
+
+def test_info_lists_prefixes_newest_first_even_when_secrets_are_listed(run_module):
+    listed = [{'id': 'a' * 43 + '=', 'created': '2024-01-01T00:00:00Z', 'expired': True, 'user_id': 1},
+              {'id': SECRET, 'created': '2024-02-01T00:00:00Z', 'expired': False, 'user_id': 1}]
+    rc, result, _ = run_module(semaphore_token_info.main, {'url': URL, 'api_token': 'other-token-value'}, [answer(200, listed)])
+    assert rc == 0 and result['changed'] is False
+    assert [(t['prefix'], t['active']) for t in result['tokens']] == [('kwofd61g', True), ('aaaaaaaa', False)]
+    assert SECRET not in json.dumps(result)
+
+
+def test_info_active_only(run_module):
+    listed = [{'id': 'aaaaaaaa', 'created': '2024-01-01T00:00:00Z', 'expires_at': '2001-01-01T00:00:00Z'},
+              {'id': 'bbbbbbbb', 'created': '2024-02-01T00:00:00Z'}]
+    rc, result, _ = run_module(semaphore_token_info.main, {'url': URL, 'api_token': SECRET, 'active_only': True}, [answer(200, listed)])
+    assert [t['prefix'] for t in result['tokens']] == ['bbbbbbbb']

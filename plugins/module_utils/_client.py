@@ -33,6 +33,8 @@ USER_AGENT = 'semaphore.api-ansible-collection/1.0.0'
 
 # Statuses after which a repeated request is harmless for idempotent calls.
 RETRYABLE_STATUSES = frozenset((429, 502, 503, 504))
+# Endpoints every Semaphore has: a 404 on one of them means the URL does not lead to Semaphore's API.
+ALWAYS_PRESENT_PATHS = frozenset(('/info', '/user', '/user/tokens', '/projects', '/auth/login'))
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 8.0
 
@@ -249,6 +251,8 @@ class SemaphoreClient:
             if status == 401:
                 raise SemaphoreAuthError(method, path, status, message or _auth_hint(self))
             if status == 404:
+                if path[len(self._display_prefix):] in ALWAYS_PRESENT_PATHS:
+                    message = '{0}; check that url is the base URL of the Semaphore server'.format(message or 'not found')
                 raise SemaphoreNotFoundError(method, path, status, message)
             raise SemaphoreHTTPError(method, path, status, message)
         if parse is None or status == 204 or not response.content:

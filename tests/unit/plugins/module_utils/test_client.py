@@ -81,7 +81,8 @@ def test_sub_path_is_kept_in_requests_and_messages():
     with pytest.raises(SemaphoreNotFoundError) as caught:
         client.list_projects()
     assert adapter.sent[0]['url'] == 'https://example.com/semaphore/api/projects'
-    assert str(caught.value) == 'GET /semaphore/api/projects returned HTTP 404: Not Found'
+    assert str(caught.value) == ('GET /semaphore/api/projects returned HTTP 404: Not Found; '
+                                 'check that url is the base URL of the Semaphore server')
 
 
 def test_password_login_then_logout_on_close():

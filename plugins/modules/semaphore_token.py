@@ -18,7 +18,7 @@ description:
   - Semaphore shows a token's secret only when it is created (from 2.14 on). A token that already exists
     comes back without RV(token), and RV(msg) says so.
 author:
-  - semaphore.api contributors
+  - semaphore.api contributors (@semaphore-api)
 extends_documentation_fragment:
   - semaphore.api.connection
   - semaphore.api.attributes

@@ -13,7 +13,7 @@ description:
   - Lists the API tokens of the authenticated user, newest first, without ever returning a secret.
   - Servers up to 2.13 list full secrets; this module still returns only their 8-character prefixes.
 author:
-  - semaphore.api contributors
+  - semaphore.api contributors (@semaphore-api)
 extends_documentation_fragment:
   - semaphore.api.connection
   - semaphore.api.attributes

@@ -36,7 +36,9 @@ def make_client(script, **kwargs):
     options.update(kwargs)
     client = SemaphoreClient(**options)
     adapter = attach(client, script)
-    return client, adapter, warnings, sleeps
+    adapter.warnings = warnings
+    adapter.sleeps = sleeps
+    return client, adapter
 
 
 @pytest.mark.parametrize('url, expected', [
@@ -69,7 +71,7 @@ def test_parse_version(text, expected):
 
 
 def test_bearer_token_is_sent_and_json_decoded():
-    client, adapter, _, _ = make_client([answer(200, [{'id': 1, 'name': 'Demo'}])])
+    client, adapter = make_client([answer(200, [{'id': 1, 'name': 'Demo'}])])
     assert client.list_projects() == [{'id': 1, 'name': 'Demo'}]
     assert adapter.sent[0]['headers']['Authorization'] == 'Bearer ' + SECRET
     assert adapter.sent[0]['headers']['Accept'] == 'application/json'
@@ -77,7 +79,7 @@ def test_bearer_token_is_sent_and_json_decoded():
 
 
 def test_sub_path_is_kept_in_requests_and_messages():
-    client, adapter, _, _ = make_client([answer(404, 'Not Found\n', 'text/plain')], url='https://example.com/semaphore')
+    client, adapter = make_client([answer(404, 'Not Found\n', 'text/plain')], url='https://example.com/semaphore')
     with pytest.raises(SemaphoreNotFoundError) as caught:
         client.list_projects()
     assert adapter.sent[0]['url'] == 'https://example.com/semaphore/api/projects'
@@ -86,7 +88,7 @@ def test_sub_path_is_kept_in_requests_and_messages():
 
 
 def test_password_login_then_logout_on_close():
-    client, adapter, _, _ = make_client(
+    client, adapter = make_client(
         [answer(204), answer(200, []), answer(204)], api_token=None, username='Admin', password=PASSWORD)
     with client:
         assert client.list_tokens() == []
@@ -96,7 +98,7 @@ def test_password_login_then_logout_on_close():
 
 
 def test_logout_happens_when_the_work_fails():
-    client, adapter, _, _ = make_client(
+    client, adapter = make_client(
         [answer(204), answer(400), answer(204)], api_token=None, username='admin', password='pw-secret')
     with pytest.raises(SemaphoreHTTPError):
         with client:
@@ -105,7 +107,7 @@ def test_logout_happens_when_the_work_fails():
 
 
 def test_wrong_password_is_a_clear_error_without_the_password():
-    client, adapter, _, _ = make_client([answer(401)], api_token=None, username='admin', password='pw-secret')
+    client, adapter = make_client([answer(401)], api_token=None, username='admin', password='pw-secret')
     with pytest.raises(SemaphoreAuthError) as caught:
         client.list_projects()
     assert "login as 'admin' was refused" in str(caught.value)
@@ -114,7 +116,7 @@ def test_wrong_password_is_a_clear_error_without_the_password():
 
 
 def test_totp_code_is_verified_after_login():
-    client, adapter, _, _ = make_client(
+    client, adapter = make_client(
         [answer(204), answer(200), answer(200, {'id': 1})], api_token=None, username='totpuser', password='x', otp_code='123456')
     assert client.current_user() == {'id': 1}
     assert adapter.paths() == ['POST api/auth/login', 'POST api/auth/verify', 'GET api/user']
@@ -122,21 +124,21 @@ def test_totp_code_is_verified_after_login():
 
 
 def test_missing_totp_code_surfaces_the_server_reason():
-    client, _, _, _ = make_client([answer(204), answer(401, {'error': 'TOTP_REQUIRED'})],
+    client, adapter = make_client([answer(204), answer(401, {'error': 'TOTP_REQUIRED'})],
                                   api_token=None, username='totpuser', password='x')
     with pytest.raises(SemaphoreAuthError, match='TOTP_REQUIRED'):
         client.current_user()
 
 
 def test_no_credentials_at_all():
-    client, adapter, _, _ = make_client([], api_token=None)
+    client, adapter = make_client([], api_token=None)
     with pytest.raises(SemaphoreError, match='no credentials'):
         client.list_projects()
     assert adapter.sent == []
 
 
 def test_revoked_token_gives_an_auth_error_naming_the_token_not_its_value():
-    client, _, _, _ = make_client([answer(401)])
+    client, adapter = make_client([answer(401)])
     with pytest.raises(SemaphoreAuthError) as caught:
         client.current_user()
     assert 'API token was refused' in str(caught.value)
@@ -144,7 +146,7 @@ def test_revoked_token_gives_an_auth_error_naming_the_token_not_its_value():
 
 
 def test_token_in_a_path_is_redacted_in_errors():
-    client, _, _, _ = make_client([answer(400)], retries=0)
+    client, adapter = make_client([answer(400)], retries=0)
     with pytest.raises(SemaphoreHTTPError) as caught:
         client.revoke_token(SECRET)
     assert SECRET not in str(caught.value)
@@ -154,23 +156,23 @@ def test_token_in_a_path_is_redacted_in_errors():
 
 def test_html_proxy_page_is_reported_not_parsed():
     page = '<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>'
-    client, _, _, _ = make_client([answer(200, page, 'text/html')])
+    client, adapter = make_client([answer(200, page, 'text/html')])
     with pytest.raises(SemaphoreResponseError, match='HTML page'):
         client.list_projects()
-    client, _, _, _ = make_client([answer(500, page, 'text/html')])
+    client, adapter = make_client([answer(500, page, 'text/html')])
     with pytest.raises(SemaphoreHTTPError) as caught:
         client.list_projects()
     assert 'HTML page' in str(caught.value) and '<html>' not in str(caught.value)
 
 
 def test_truncated_json_is_reported():
-    client, _, _, _ = make_client([answer(200, '[{"id": 1, "na')])
+    client, adapter = make_client([answer(200, '[{"id": 1, "na')])
     with pytest.raises(SemaphoreResponseError, match='not valid JSON'):
         client.list_projects()
 
 
 def test_json_error_text_is_quoted():
-    client, _, _, _ = make_client([answer(400, {'error': 'invalid sort column'})])
+    client, adapter = make_client([answer(400, {'error': 'invalid sort column'})])
     with pytest.raises(SemaphoreHTTPError) as caught:
         client.list_templates(1)
     assert str(caught.value) == 'GET /api/project/1/templates returned HTTP 400: invalid sort column'
@@ -178,45 +180,45 @@ def test_json_error_text_is_quoted():
 
 
 def test_unknown_task_400_becomes_not_found():
-    client, _, _, _ = make_client([answer(400)])
+    client, adapter = make_client([answer(400)])
     with pytest.raises(SemaphoreNotFoundError, match='no task 99'):
         client.get_task(1, 99)
 
 
 def test_reads_are_retried_with_backoff_and_a_warning_each():
-    client, adapter, warnings, sleeps = make_client(
+    client, adapter = make_client(
         [answer(503), requests.exceptions.ConnectionError('Connection aborted'), answer(200, [])], retries=3)
     assert client.list_projects() == []
     assert len(adapter.sent) == 3
-    assert len(warnings) == 2 and 'retry 1 of 3' in warnings[0] and 'retry 2 of 3' in warnings[1]
-    assert 0.25 <= sleeps[0] <= 0.5 and 0.5 <= sleeps[1] <= 1.0
+    assert len(adapter.warnings) == 2 and 'retry 1 of 3' in adapter.warnings[0] and 'retry 2 of 3' in adapter.warnings[1]
+    assert 0.25 <= adapter.sleeps[0] <= 0.5 and 0.5 <= adapter.sleeps[1] <= 1.0
 
 
 def test_retry_after_is_honoured():
-    client, _, _, sleeps = make_client([answer(429, headers={'Retry-After': '3'}), answer(200, [])])
+    client, adapter = make_client([answer(429, headers={'Retry-After': '3'}), answer(200, [])])
     client.list_projects()
-    assert sleeps == [3.0]
+    assert adapter.sleeps == [3.0]
 
 
 def test_retries_are_bounded():
-    client, adapter, warnings, _ = make_client([answer(502)] * 3, retries=2)
+    client, adapter = make_client([answer(502)] * 3, retries=2)
     with pytest.raises(SemaphoreHTTPError) as caught:
         client.list_projects()
     assert caught.value.status == 502
-    assert len(adapter.sent) == 3 and len(warnings) == 2
+    assert len(adapter.sent) == 3 and len(adapter.warnings) == 2
 
 
 @pytest.mark.parametrize('failure', [answer(502), requests.exceptions.ConnectionError('Connection aborted')])
 def test_launch_is_never_retried(failure):
-    client, adapter, warnings, _ = make_client([failure], retries=5)
+    client, adapter = make_client([failure], retries=5)
     with pytest.raises((SemaphoreHTTPError, SemaphoreConnectionError)):
         client.launch_task(1, {'template_id': 3})
     assert adapter.paths() == ['POST api/project/1/tasks']
-    assert warnings == []
+    assert adapter.warnings == []
 
 
 def test_token_creation_is_never_retried():
-    client, adapter, _, _ = make_client([requests.exceptions.ReadTimeout('slow')], retries=5)
+    client, adapter = make_client([requests.exceptions.ReadTimeout('slow')], retries=5)
     with pytest.raises(SemaphoreConnectionError, match='timeout of 30 seconds') as caught:
         client.create_token()
     assert caught.value.sent is True
@@ -224,14 +226,14 @@ def test_token_creation_is_never_retried():
 
 
 def test_refused_connection_says_so_and_was_not_sent():
-    client, _, _, _ = make_client([requests.exceptions.ConnectionError('[Errno 111] Connection refused')], retries=0)
+    client, adapter = make_client([requests.exceptions.ConnectionError('[Errno 111] Connection refused')], retries=0)
     with pytest.raises(SemaphoreConnectionError, match='connection refused') as caught:
         client.list_projects()
     assert caught.value.sent is False
 
 
 def test_certificate_failure_names_the_fix():
-    client, _, _, _ = make_client([requests.exceptions.SSLError('[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed')])
+    client, adapter = make_client([requests.exceptions.SSLError('[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed')])
     with pytest.raises(SemaphoreConnectionError, match='could not be verified; give the CA'):
         client.list_projects()
 
@@ -246,26 +248,26 @@ def test_verify_is_passed_on_every_request(kwargs, verify, monkeypatch):
     # requests swaps verify=True for these bundles; the private-CA and off cases must survive them.
     monkeypatch.delenv('REQUESTS_CA_BUNDLE', raising=False)
     monkeypatch.delenv('CURL_CA_BUNDLE', raising=False)
-    client, adapter, _, _ = make_client([answer(200, [])], **kwargs)
+    client, adapter = make_client([answer(200, [])], **kwargs)
     client.list_projects()
     assert adapter.sent[0]['verify'] == verify
 
 
 def test_timeout_is_set_on_every_request():
-    client, adapter, _, _ = make_client([answer(200, []), answer(200, {})], timeout=7)
+    client, adapter = make_client([answer(200, []), answer(200, {})], timeout=7)
     client.list_projects()
     client.get_task(1, 2, timeout=1.5)
     assert [item['timeout'] for item in adapter.sent] == [7, 1.5]
 
 
 def test_stop_always_sends_a_json_body():
-    client, adapter, _, _ = make_client([answer(204)])
+    client, adapter = make_client([answer(204)])
     client.stop_task(1, 5)
     assert json.loads(adapter.sent[0]['body']) == {'force': False}
 
 
 def test_server_version_is_read_once():
-    client, adapter, _, _ = make_client([answer(200, {'version': '2.10.32-6ab1c3d-1729000000'})])
+    client, adapter = make_client([answer(200, {'version': '2.10.32-6ab1c3d-1729000000'})])
     assert client.server_version() == (2, 10, 32)
     assert client.tokens_are_listed_in_full() is True
     assert client.tokens_have_names() is False
@@ -273,13 +275,13 @@ def test_server_version_is_read_once():
 
 
 def test_source_build_counts_as_newest():
-    client, _, _, _ = make_client([answer(200, {'version': 'undefined-00000000-'})])
+    client, adapter = make_client([answer(200, {'version': 'undefined-00000000-'})])
     assert client.server_version() is None
     assert client.tokens_have_names() is True
 
 
 def test_ids_cost_no_request_names_are_looked_up():
-    client, adapter, _, _ = make_client([answer(200, [{'id': 4, 'name': 'Demo'}, {'id': 5, 'name': 'Other'}])])
+    client, adapter = make_client([answer(200, [{'id': 4, 'name': 'Demo'}, {'id': 5, 'name': 'Other'}])])
     assert client.resolve_project(7) == 7
     assert client.resolve_project('7') == 7
     assert adapter.sent == []
@@ -287,13 +289,13 @@ def test_ids_cost_no_request_names_are_looked_up():
 
 
 def test_unknown_name_lists_the_existing_ones():
-    client, _, _, _ = make_client([answer(200, [{'id': 4, 'name': 'Demo'}, {'id': 5, 'name': 'Other'}])])
+    client, adapter = make_client([answer(200, [{'id': 4, 'name': 'Demo'}, {'id': 5, 'name': 'Other'}])])
     with pytest.raises(SemaphoreLookupError, match="no project named 'Nope'; existing project names: Demo, Other"):
         client.resolve_project('Nope')
 
 
 def test_ambiguous_name_lists_the_ids():
-    client, _, _, _ = make_client([answer(200, [{'id': 8, 'name': 'Duplicate'}, {'id': 9, 'name': 'Duplicate'}])])
+    client, adapter = make_client([answer(200, [{'id': 8, 'name': 'Duplicate'}, {'id': 9, 'name': 'Duplicate'}])])
     with pytest.raises(SemaphoreLookupError, match="'Duplicate' is ambiguous: ids 8, 9"):
         client.resolve_template(1, 'Duplicate')
 
@@ -306,7 +308,7 @@ def test_requests_missing_is_reported(monkeypatch):
 
 def test_private_ca_survives_a_ca_bundle_in_the_environment(monkeypatch):
     monkeypatch.setenv('REQUESTS_CA_BUNDLE', '/etc/ssl/certs/ca-certificates.crt')
-    client, adapter, _, _ = make_client([answer(200, []), answer(200, [])], ca_path='/etc/private-ca.pem')
+    client, adapter = make_client([answer(200, []), answer(200, [])], ca_path='/etc/private-ca.pem')
     client.list_projects()
     assert adapter.sent[0]['verify'] == '/etc/private-ca.pem'
     client.verify = False

@@ -53,7 +53,7 @@ def test_check_mode_sends_no_write(run_module):
 
 
 def test_diff_mode_shows_prefixes_only(run_module):
-    rc, result, _ = run_module(semaphore_token.main, {'url': URL, 'api_token': SECRET, '_ansible_diff': True},
+    rc, result, dummy_adapter = run_module(semaphore_token.main, {'url': URL, 'api_token': SECRET, '_ansible_diff': True},
                                [answer(200, [{'id': 'aaaaaaaa', 'created': '2025-01-01T00:00:00Z'}]), created()])
     assert rc == 0
     assert result['diff'] == {'before': {'tokens': ['aaaaaaaa']}, 'after': {'tokens': ['aaaaaaaa', 'kwofd61g']}}
@@ -67,12 +67,12 @@ def test_absent_needs_token_or_name(run_module):
 
 
 def test_rotate_needs_token_or_name(run_module):
-    rc, result, _ = run_module(semaphore_token.main, {'url': URL, 'api_token': SECRET, 'rotate': True}, [])
+    rc, result, dummy_adapter = run_module(semaphore_token.main, {'url': URL, 'api_token': SECRET, 'rotate': True}, [])
     assert rc == 1 and 'rotate is True' in result['msg']
 
 
 def test_username_without_password_is_refused(run_module):
-    rc, result, _ = run_module(semaphore_token.main, {'url': URL, 'username': 'admin'}, [])
+    rc, result, dummy_adapter = run_module(semaphore_token.main, {'url': URL, 'username': 'admin'}, [])
     assert rc == 1
     assert result['msg'] == 'parameters are required together: username, password'
 
@@ -87,7 +87,7 @@ def test_url_without_scheme_is_refused_before_any_request(run_module, url):
 def test_info_lists_prefixes_newest_first_even_when_secrets_are_listed(run_module):
     listed = [{'id': 'a' * 43 + '=', 'created': '2024-01-01T00:00:00Z', 'expired': True, 'user_id': 1},
               {'id': SECRET, 'created': '2024-02-01T00:00:00Z', 'expired': False, 'user_id': 1}]
-    rc, result, _ = run_module(semaphore_token_info.main, {'url': URL, 'api_token': 'other-token-value'}, [answer(200, listed)])
+    rc, result, dummy_adapter = run_module(semaphore_token_info.main, {'url': URL, 'api_token': 'other-token-value'}, [answer(200, listed)])
     assert rc == 0 and result['changed'] is False
     assert [(t['prefix'], t['active']) for t in result['tokens']] == [('kwofd61g', True), ('aaaaaaaa', False)]
     assert SECRET not in json.dumps(result)
@@ -96,5 +96,5 @@ def test_info_lists_prefixes_newest_first_even_when_secrets_are_listed(run_modul
 def test_info_active_only(run_module):
     listed = [{'id': 'aaaaaaaa', 'created': '2024-01-01T00:00:00Z', 'expires_at': '2001-01-01T00:00:00Z'},
               {'id': 'bbbbbbbb', 'created': '2024-02-01T00:00:00Z'}]
-    rc, result, _ = run_module(semaphore_token_info.main, {'url': URL, 'api_token': SECRET, 'active_only': True}, [answer(200, listed)])
+    rc, result, dummy_adapter = run_module(semaphore_token_info.main, {'url': URL, 'api_token': SECRET, 'active_only': True}, [answer(200, listed)])
     assert [t['prefix'] for t in result['tokens']] == ['bbbbbbbb']

@@ -437,6 +437,20 @@ class SemaphoreClient:
             return '{0}/project/{1}/templates/{2}?t={3}'.format(self.web_url, project_id, template_id, task_id)
         return '{0}/project/{1}/history?t={2}'.format(self.web_url, project_id, task_id)
 
+    def event_socket_target(self):
+        """URL and headers that open ``/api/ws`` as this client's user (section 9): the same
+        Bearer token, or the ``semaphore`` session cookie, as the REST calls."""
+        self._ensure_authenticated()
+        url = re.sub(r'^http', 'ws', self.base_url, flags=re.IGNORECASE) + '/ws'
+        headers = ['User-Agent: ' + USER_AGENT]
+        if self.api_token:
+            headers.append('Authorization: Bearer ' + self.api_token)
+        else:
+            cookies = '; '.join('{0}={1}'.format(cookie.name, cookie.value) for cookie in self._session.cookies)
+            if cookies:
+                headers.append('Cookie: ' + cookies)
+        return url, headers
+
 
 def _as_id(value):
     """An int for a numeric id (int or digit string), else None (a name)."""

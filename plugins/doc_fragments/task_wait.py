@@ -1,0 +1,58 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) semaphore.api contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    """How semaphore_task and semaphore_task_info wait for a task and return its output."""
+
+    DOCUMENTATION = r'''
+options:
+  wait_timeout:
+    description:
+      - How many seconds to wait at most for the task to end (status V(success), V(error) or V(stopped)).
+      - The limit holds even when single requests are slow; each request's own timeout is cut to the time left.
+      - V(0) waits without limit.
+    type: float
+    default: 3600
+    version_added: 1.0.0
+  poll_interval:
+    description:
+      - The longest pause, in seconds, between two reads of the task while waiting without the websocket.
+      - The first reads come quickly, so a short task is seen finished at once. When the template ran
+        before, reads are sparse at first and dense (under a second apart) around the end its recent runs
+        predict.
+      - While the websocket is connected, the task is only read again as a safety net (after 15, 30, then every 60 seconds).
+    type: float
+    default: 30
+    version_added: 1.0.0
+  use_websocket:
+    description:
+      - Listen to Semaphore's C(/api/ws) event stream to learn at once that the task has ended.
+      - Needs the Python library C(websocket-client); without it, or when the socket cannot be opened,
+        the module polls. The socket uses the same credentials, O(validate_certs), O(ca_path) and O(timeout) as every request.
+      - The end is always confirmed by reading the task, so a lost event can only delay the result.
+    type: bool
+    default: true
+    version_added: 1.0.0
+  output_lines:
+    description:
+      - How many of the last output lines to return in RV(output), with ANSI colour codes removed.
+      - V(-1) returns all lines, V(0) returns none. RV(recap) is parsed from the whole output either way.
+    type: int
+    default: 200
+    version_added: 1.0.0
+  confirm:
+    description:
+      - What to do when the task reaches V(waiting_confirmation) (a Terraform/OpenTofu plan waiting for approval).
+      - V(none) keeps waiting for someone to confirm or reject it in Semaphore (a warning says so).
+      - V(confirm) and V(reject) answer the confirmation once and then keep waiting for the end.
+    type: str
+    default: none
+    choices: [none, confirm, reject]
+    version_added: 1.0.0
+requirements:
+  - websocket-client (optional, for prompt notice of a task's end)
+'''

@@ -1,0 +1,242 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) semaphore.api contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This module_utils file is private to the semaphore.api collection: its API may change without notice.
+
+"""What semaphore_task and semaphore_task_info do, step by step, on top of SemaphoreClient.
+
+Every function returns the module's result, or raises a SemaphoreError whose ``result`` attribute
+(when present) holds what the module should still return with its failure.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ansible_collections.semaphore.api.plugins.module_utils._client import SemaphoreError, _as_id
+from ansible_collections.semaphore.api.plugins.module_utils._tasks import (
+    FAILED_STATUSES,
+    TERMINAL_STATUSES,
+    SemaphoreLaunchUncertain,
+    SemaphoreOverrideError,
+    SemaphoreTaskFailed,
+    active_tasks,
+    answer_was_lost,
+    build_payload,
+    check_overrides,
+    expected_run_seconds,
+    fetch_output,
+    needs_template,
+    needs_version,
+    redact_payload,
+    task_result,
+    tasks_created_since,
+    utc_now,
+)
+from ansible_collections.semaphore.api.plugins.module_utils._waiter import SemaphoreTimeout, TaskEvents, TaskWaiter
+
+# Options shared by both modules; documented in plugins/doc_fragments/task_wait.py.
+WAIT_ARGSPEC = dict(
+    wait_timeout=dict(type='float', default=3600.0),
+    poll_interval=dict(type='float', default=30.0),
+    use_websocket=dict(type='bool', default=True),
+    output_lines=dict(type='int', default=200),
+    confirm=dict(type='str', default='none', choices=['none', 'confirm', 'reject']),
+)
+
+HISTORY_SAMPLE = 20
+
+
+def _fail(exc, result):
+    exc.result = result
+    return exc
+
+
+class TaskRunner:
+    """One module run: the client, the module's parameters, check mode and a warn callback."""
+
+    def __init__(self, client, params, check_mode=False, warn=None, clock=time.monotonic, sleep=time.sleep):
+        self.client = client
+        self.params = params
+        self.check_mode = check_mode
+        self.warn = warn or (lambda message: None)
+        self.clock = clock
+        self.sleep = sleep
+
+    # -- semaphore_task, state=started --------------------------------------------------------------
+
+    def launch(self):
+        params = self.params
+        client = self.client
+        project_id = client.resolve_project(params['project'])
+        template = None
+        if _as_id(params['template']) is None:
+            templates = client.list_templates(project_id)
+            template_id = client.resolve_template(project_id, params['template'], templates)
+            template = next(item for item in templates if item.get('id') == template_id)
+        else:
+            template_id = _as_id(params['template'])
+            if needs_template(params):
+                template = client.get_template(project_id, template_id)
+        inventory_id = None
+        if params.get('inventory') is not None:
+            inventory_id = client.resolve_inventory(project_id, params['inventory'])
+        version = client.server_version() if needs_version(params) else None
+
+        refused = check_overrides(params, template or {}, version) if template is not None or version is not None else []
+        if refused:
+            error = SemaphoreOverrideError(refused)
+            if params['strict_overrides']:
+                raise _fail(error, {'refused_overrides': [name for name, reason in refused]})
+            for name, reason in refused:
+                self.warn('override {0} will be ignored by the server: {1}'.format(name, reason))
+
+        payload = build_payload(template_id, params, version, inventory_id)
+        result = {'changed': False, 'payload': redact_payload(payload), 'project_id': project_id, 'template_id': template_id}
+        if refused:
+            result['refused_overrides'] = [name for name, reason in refused]
+
+        events = None
+        history = None
+        try:
+            if params['wait'] and params['use_websocket'] and not self.check_mode:
+                # Opened before the launch so that no event of the new task can be missed.
+                events = TaskEvents.open(client, min(client.timeout, 10.0), self.warn)
+            want_estimate = params['wait'] and events is None and not self.check_mode
+            if params['if_running'] != 'launch' or (want_estimate and not _has_timing(template)):
+                history = client.list_tasks(project_id, template_id, limit=HISTORY_SAMPLE)
+            if params['if_running'] != 'launch':
+                running = active_tasks(history)
+                if running and params['if_running'] == 'skip':
+                    current = running[-1]  # the oldest active one is the one that runs
+                    result.update(task_result(client, project_id, current))
+                    result['skipped_launch'] = True
+                    return result
+                if running:
+                    raise _fail(SemaphoreError('template {0} already has active task(s) {1}; if_running=fail'.format(
+                        template_id, ', '.join(str(task['id']) for task in running))), result)
+
+            result['changed'] = True
+            if self.check_mode:
+                return result
+
+            task = self._post(project_id, template_id, payload, history, result)
+            result.update(task_result(client, project_id, task))
+            if not params['wait']:
+                return result
+            expected = expected_run_seconds(history) if history is not None else expected_run_seconds(
+                [template['last_task']] if _has_timing(template) else [])
+            task = self._wait(project_id, task, events, expected, result)
+        finally:
+            if events is not None:
+                events.close()
+        return self._finish(project_id, task, result)
+
+    def _post(self, project_id, template_id, payload, history, result):
+        attempt = utc_now()
+        try:
+            return self.client.launch_task(project_id, payload)
+        except SemaphoreError as exc:
+            if not answer_was_lost(exc):
+                raise _fail(exc, result)
+            newest = max((task.get('id', 0) for task in history), default=0) if history is not None else None
+            try:
+                candidates = tasks_created_since(self.client, project_id, template_id, attempt, newest)
+            except SemaphoreError as lookup:
+                self.warn('could not look for a task created by the lost launch: {0}'.format(lookup))
+                candidates = []
+            result['possible_tasks'] = candidates
+            raise _fail(SemaphoreLaunchUncertain(exc, candidates), result) from None
+
+    def _wait(self, project_id, task, events, expected, result):
+        params = self.params
+        waiter = TaskWaiter(self.client, project_id, timeout=params['wait_timeout'], poll_interval=params['poll_interval'],
+                            confirm=params['confirm'], expected=expected, events=events, clock=self.clock,
+                            sleep=self.sleep, warn=self.warn)
+        try:
+            return waiter.wait(task)[1]
+        except SemaphoreTimeout as exc:
+            last = exc.task
+            if params.get('stop_on_timeout'):
+                try:
+                    self.client.stop_task(project_id, last['id'], force=params.get('force', False))
+                    last = self.client.get_task(project_id, last['id'])
+                    result['stopped_on_timeout'] = True
+                except SemaphoreError as stop_error:
+                    self.warn('could not stop task {0} after the timeout: {1}'.format(last['id'], stop_error))
+            result.update(task_result(self.client, project_id, last, self._output(project_id, last),
+                                      params['output_lines']))
+            raise _fail(exc, result) from None
+
+    def _output(self, project_id, task, settle=0.0):
+        try:
+            return fetch_output(self.client, project_id, task, settle=settle, sleep=self.sleep)
+        except SemaphoreError as exc:
+            self.warn('could not read the output of task {0}: {1}'.format(task.get('id'), exc))
+            return []
+
+    def _finish(self, project_id, task, result):
+        output = self._output(project_id, task, settle=0.5)
+        result.update(task_result(self.client, project_id, task, output, self.params['output_lines']))
+        if task.get('status') in FAILED_STATUSES and self.params.get('state', 'started') == 'started':
+            raise _fail(SemaphoreTaskFailed(task), result)
+        return result
+
+    # -- semaphore_task, state=stopped --------------------------------------------------------------
+
+    def stop(self):
+        params = self.params
+        project_id = self.client.resolve_project(params['project'])
+        # GET first: a stop sent to a finished task overwrites its status with "stopped" (section 6.6).
+        task = self.client.get_task(project_id, params['task_id'])
+        result = {'changed': False, 'project_id': project_id, 'template_id': task.get('template_id')}
+        if task.get('status') in TERMINAL_STATUSES:
+            result.update(task_result(self.client, project_id, task))
+            return result
+        result['changed'] = True
+        if self.check_mode:
+            result.update(task_result(self.client, project_id, task))
+            return result
+        self.client.stop_task(project_id, task['id'], force=params['force'])
+        task = self.client.get_task(project_id, task['id'])
+        if params['wait'] and task.get('status') not in TERMINAL_STATUSES:
+            task = self._wait(project_id, task, None, None, result)
+        output = self._output(project_id, task) if task.get('status') in TERMINAL_STATUSES else None
+        result.update(task_result(self.client, project_id, task, output, params['output_lines']))
+        return result
+
+    # -- semaphore_task_info --------------------------------------------------------------------------
+
+    def info(self):
+        params = self.params
+        client = self.client
+        project_id = client.resolve_project(params['project'])
+        if params.get('task_id') is None:
+            template_id = None
+            if params.get('template') is not None:
+                template_id = client.resolve_template(project_id, params['template'])
+            tasks = client.list_tasks(project_id, template_id, limit=params['limit'])
+            for task in tasks:
+                task['url'] = client.task_web_url(project_id, task.get('id'), task.get('template_id'))
+            return {'changed': False, 'project_id': project_id, 'tasks': tasks}
+
+        events = None
+        try:
+            if params['wait'] and params['use_websocket']:
+                events = TaskEvents.open(client, min(client.timeout, 10.0), self.warn)
+            task = client.get_task(project_id, params['task_id'])
+            result = {'changed': False, 'project_id': project_id, 'template_id': task.get('template_id')}
+            if params['wait'] and task.get('status') not in TERMINAL_STATUSES:
+                task = self._wait(project_id, task, events, None, result)
+        finally:
+            if events is not None:
+                events.close()
+        output = self._output(project_id, task, settle=0.5 if params['wait'] else 0.0)
+        result.update(task_result(client, project_id, task, output, params['output_lines']))
+        return result
+
+
+def _has_timing(template):
+    last = (template or {}).get('last_task') or {}
+    return bool(last.get('start') and last.get('end'))

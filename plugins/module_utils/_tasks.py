@@ -1,0 +1,402 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) semaphore.api contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This module_utils file is private to the semaphore.api collection: its API may change without notice.
+
+"""Task logic shared by semaphore_task and semaphore_task_info.
+
+Launch payloads per server version, override checks against the template's flags, output
+cleaning, PLAY RECAP parsing and the timings of a task. Section numbers refer to the behaviour
+reference (API-BEHAVIOUR.md, summarised in docs/version-differences.md).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+import time
+
+from ansible_collections.semaphore.api.plugins.module_utils._client import (
+    SemaphoreConnectionError,
+    SemaphoreError,
+    SemaphoreHTTPError,
+    SemaphoreResponseError,
+)
+
+# Section 7: the only statuses that end a task. Everything else (waiting, starting, running,
+# waiting_confirmation, confirmed, rejected, stopping) is still active.
+TERMINAL_STATUSES = ('success', 'error', 'stopped')
+FAILED_STATUSES = ('error', 'stopped')
+
+# Options that are copied into the launch body unchanged (no flag guards them).
+_PLAIN_FIELDS = (('message', 'message'), ('playbook', 'playbook'))
+
+# Override -> (where the template keeps its flag, flag name, first version that enforces it).
+# Before that version the server either honoured the field unconditionally or had no flag.
+# Section 6.1 and section 10.
+OVERRIDE_FLAGS = {
+    'debug': ('task_params', 'allow_debug', (2, 13)),
+    'debug_level': ('task_params', 'allow_debug', (2, 13)),
+    'limit': ('task_params', 'allow_override_limit', (2, 14)),
+    'tags': ('task_params', 'allow_override_tags', (2, 14)),
+    'skip_tags': ('task_params', 'allow_override_skip_tags', (2, 14)),
+    'inventory': ('task_params', 'allow_override_inventory', (2, 11)),
+    'arguments': ('template', 'allow_override_args_in_task', (0, 0)),
+    # The runner applies any git_branch (up to 2.17-dev at least); the web UI only offers it when the
+    # template allows it. The module follows the template owner's choice, like the UI.
+    'git_branch': ('template', 'allow_override_branch_in_task', (2, 14)),
+}
+
+# Overrides that only exist inside ``params``, i.e. from 2.11 on (section 10).
+_PARAMS_ONLY = ('tags', 'skip_tags', 'debug_level', 'params')
+
+_ANSI = re.compile(r'\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]')
+_RECAP_HEADER = re.compile(r'^PLAY RECAP\b')
+_RECAP_LINE = re.compile(r'^(?P<host>\S+)\s*:\s*(?P<counts>(?:\w+=\d+\s*)+)$')
+RECAP_KEYS = ('ok', 'changed', 'unreachable', 'failed', 'skipped', 'rescued', 'ignored')
+
+
+class SemaphoreOverrideError(SemaphoreError):
+    """Requested overrides that the template (or the server version) would silently ignore."""
+
+    def __init__(self, refused):
+        self.refused = refused
+        super().__init__('the template does not allow these overrides, the server would silently ignore them: {0}'.format(
+            '; '.join('{0} ({1})'.format(name, reason) for name, reason in refused)))
+
+
+class SemaphoreLaunchUncertain(SemaphoreError):
+    """The launch request may have reached the server but its answer was lost; it is never resent."""
+
+    def __init__(self, cause, candidates):
+        self.cause = cause
+        self.candidates = candidates
+        if candidates:
+            found = 'task(s) {0} of this template were created by you since the attempt; check them before launching again'.format(
+                ', '.join(str(task.get('id')) for task in candidates))
+        else:
+            found = 'no task of this template created by you since the attempt was found'
+        super().__init__('the launch request failed and was not repeated ({0}); {1}'.format(cause, found))
+
+
+class SemaphoreTaskFailed(SemaphoreError):
+    """The task ended with ``error`` or ``stopped``."""
+
+    def __init__(self, task):
+        self.task = task
+        super().__init__('task {0} ended with status {1}'.format(task.get('id'), task.get('status')))
+
+
+# -- launch payload --------------------------------------------------------------------------------
+
+def as_list(value):
+    """A list of strings from a list or a comma-separated string; None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.split(',')
+    return [str(item).strip() for item in value if str(item).strip()]
+
+
+def requested_overrides(options):
+    """The override names the user actually set (None means not set; empty lists count as set)."""
+    names = ('message', 'playbook', 'git_branch', 'inventory', 'environment', 'secret_environment', 'arguments',
+             'limit', 'tags', 'skip_tags', 'debug', 'debug_level', 'semaphore_dry_run', 'semaphore_diff', 'params')
+    return [name for name in names if options.get(name) is not None]
+
+
+def needs_version(options):
+    """The payload's shape depends on the server version only for these options (section 10)."""
+    return any(options.get(name) is not None for name in (
+        'limit', 'tags', 'skip_tags', 'debug', 'debug_level', 'semaphore_dry_run', 'semaphore_diff', 'params',
+        'inventory', 'git_branch'))
+
+
+def needs_template(options):
+    """The template must be read to check a flag only when a guarded override is requested."""
+    return any(options.get(name) is not None for name in OVERRIDE_FLAGS)
+
+
+def _at_least(version, minimum):
+    """An unknown version (source build) counts as the newest."""
+    return version is None or tuple(version[:2]) >= tuple(minimum)
+
+
+def check_overrides(options, template, version):
+    """Return ``[(override, reason)]`` for overrides the server would silently drop."""
+    refused = []
+    for name, (where, flag, since) in OVERRIDE_FLAGS.items():
+        value = options.get(name)
+        if value is None or value is False or value == []:
+            # debug: false, or an empty list, asks for nothing the template could refuse.
+            continue
+        if name == 'debug_level' and not options.get('debug'):
+            continue
+        if not _at_least(version, since):
+            continue
+        holder = (template.get('task_params') or {}) if where == 'task_params' else template
+        if not holder.get(flag):
+            refused.append((name, 'template flag {0} is off'.format(flag)))
+    if version is not None and not _at_least(version, (2, 11)):
+        for name in _PARAMS_ONLY:
+            if options.get(name) not in (None, [], {}):
+                refused.append((name, 'needs Semaphore 2.11 or later, the server is {0}'.format('.'.join(str(p) for p in version))))
+    return refused
+
+
+def build_payload(template_id, options, version=None, inventory_id=None):
+    """The ``POST /tasks`` body for this server version (section 6.1, section 10).
+
+    Up to 2.10 the Ansible flags are top-level fields; 2.11 to 2.13 honour both the top-level fields
+    and ``params`` (both are sent); from 2.14 only ``params`` counts. ``version`` None means newest.
+    """
+    payload = {'template_id': template_id}
+    for option, field in _PLAIN_FIELDS:
+        if options.get(option) is not None:
+            payload[field] = options[option]
+    if options.get('git_branch') is not None:
+        payload['git_branch'] = options['git_branch']
+    if inventory_id is not None:
+        payload['inventory_id'] = inventory_id
+    if options.get('environment') is not None:
+        payload['environment'] = json.dumps(options['environment'], sort_keys=True)
+    if options.get('secret_environment') is not None:
+        payload['secret'] = json.dumps(options['secret_environment'], sort_keys=True)
+    if options.get('arguments') is not None:
+        payload['arguments'] = json.dumps([str(arg) for arg in options['arguments']])
+
+    limit = as_list(options.get('limit'))
+    flags = {}
+    for option, field in (('debug', 'debug'), ('semaphore_dry_run', 'dry_run'), ('semaphore_diff', 'diff')):
+        if options.get(option) is not None:
+            flags[field] = bool(options[option])
+
+    top_level = not _at_least(version, (2, 14))
+    with_params = _at_least(version, (2, 11))
+    if top_level:
+        payload.update(flags)
+        if limit is not None:
+            payload['limit'] = ','.join(limit)
+    if with_params:
+        params = dict(options.get('params') or {})
+        params.update(flags)
+        if options.get('debug_level') is not None:
+            params['debug_level'] = int(options['debug_level'])
+        if limit is not None:
+            params['limit'] = limit
+        for option in ('tags', 'skip_tags'):
+            if options.get(option) is not None:
+                params[option] = as_list(options[option])
+        if params:
+            payload['params'] = params
+    return payload
+
+
+def redact_payload(payload):
+    """The payload as it may be shown: the secret variables are hidden."""
+    shown = dict(payload)
+    if 'secret' in shown:
+        shown['secret'] = 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'
+    return shown
+
+
+# -- output -----------------------------------------------------------------------------------------
+
+def strip_ansi(text):
+    return _ANSI.sub('', text or '').replace('\r', '')
+
+
+def output_text_lines(raw_lines):
+    """Output lines (the server's ``[{output, time, ...}]``) as plain strings without ANSI codes."""
+    return [strip_ansi(line.get('output') if isinstance(line, dict) else str(line)) for line in raw_lines or []]
+
+
+def bound_lines(lines, output_lines):
+    """The last ``output_lines`` lines; -1 keeps all, 0 keeps none."""
+    if output_lines is None or output_lines < 0:
+        return list(lines)
+    if output_lines == 0:
+        return []
+    return list(lines[-output_lines:])
+
+
+def parse_recap(lines):
+    """``{host: {ok, changed, unreachable, failed, skipped, rescued, ignored}}`` from the last PLAY RECAP.
+
+    Returns None when the output holds no recap (not an Ansible run, or the run died before it).
+    """
+    start = None
+    for index, line in enumerate(lines):
+        if _RECAP_HEADER.match(line.strip()):
+            start = index
+    if start is None:
+        return None
+    recap = {}
+    for line in lines[start + 1:]:
+        text = line.strip()
+        if not text:
+            if recap:
+                break
+            continue
+        match = _RECAP_LINE.match(text)
+        if not match:
+            if recap:
+                break
+            continue
+        counts = dict((key, 0) for key in RECAP_KEYS)
+        for pair in match.group('counts').split():
+            key, value = pair.split('=', 1)
+            counts[key] = int(value)
+        recap[match.group('host')] = counts
+    return recap
+
+
+def has_recap(lines):
+    return parse_recap(lines) is not None
+
+
+# -- timings ----------------------------------------------------------------------------------------
+
+def parse_time(value):
+    """An aware datetime from an RFC 3339 timestamp with any fractional precision, or None."""
+    if not value or not isinstance(value, str) or value.startswith('0001-01-01'):
+        return None
+    match = re.match(r'^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)?$', value.strip())
+    if not match:
+        return None
+    base, fraction, zone = match.groups()
+    stamp = datetime.datetime.strptime(base, '%Y-%m-%dT%H:%M:%S')
+    if fraction:
+        stamp = stamp.replace(microsecond=int(fraction[:6].ljust(6, '0')))
+    offset = datetime.timedelta(0)
+    if zone and zone != 'Z':
+        sign = 1 if zone[0] == '+' else -1
+        digits = zone[1:].replace(':', '')
+        offset = sign * datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    return stamp.replace(tzinfo=datetime.timezone(offset))
+
+
+def _seconds(later, earlier):
+    if later is None or earlier is None:
+        return None
+    return round((later - earlier).total_seconds(), 3)
+
+
+def task_timings(task):
+    created = parse_time(task.get('created'))
+    started = parse_time(task.get('start'))
+    finished = parse_time(task.get('end'))
+    return {
+        'created': task.get('created'),
+        'started': task.get('start') if started else None,
+        'finished': task.get('end') if finished else None,
+        'duration': _seconds(finished, started),
+        'queued_seconds': _seconds(started, created),
+    }
+
+
+def expected_run_seconds(recent_tasks, sample=5):
+    """Median ``(run seconds, queue seconds)`` of the template's recent finished tasks, or None.
+
+    Used to poll densely only around the expected end when no websocket is available.
+    """
+    runs, queues = [], []
+    for task in recent_tasks or []:
+        if task.get('status') not in TERMINAL_STATUSES:
+            continue
+        timings = task_timings(task)
+        if timings['duration'] is None or timings['duration'] < 0:
+            continue
+        runs.append(timings['duration'])
+        if timings['queued_seconds'] is not None and timings['queued_seconds'] >= 0:
+            queues.append(timings['queued_seconds'])
+        if len(runs) >= sample:
+            break
+    if not runs:
+        return None
+    return _median(runs), (_median(queues) if queues else 1.0)
+
+
+def _median(values):
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2.0
+
+
+def active_tasks(tasks):
+    return [task for task in tasks or [] if task.get('status') not in TERMINAL_STATUSES]
+
+
+# -- the result a user sees -------------------------------------------------------------------------
+
+def task_result(client, project_id, task, raw_output=None, output_lines=200):
+    """The common part of both modules' results for one task."""
+    result = {'task_id': task.get('id'), 'status': task.get('status'), 'task': task,
+              'url': client.task_web_url(project_id, task.get('id'), task.get('template_id'))}
+    result.update(task_timings(task))
+    if raw_output is not None:
+        lines = output_text_lines(raw_output)
+        result['output'] = bound_lines(lines, output_lines)
+        result['recap'] = parse_recap(lines)
+    return result
+
+
+def fetch_output(client, project_id, task, timeout=None, settle=0.5, sleep=time.sleep):
+    """The output of a finished task, read once; read once more after ``settle`` seconds if an
+    Ansible run's PLAY RECAP is not there yet (the last lines can trail the final status, section 6.4)."""
+    raw = client.get_task_output(project_id, task['id'], timeout=timeout)
+    ansible = task.get('status') in ('success', 'error') and _looks_like_ansible(raw)
+    if ansible and not has_recap(output_text_lines(raw[-60:])) and settle:
+        sleep(settle)
+        raw = client.get_task_output(project_id, task['id'], timeout=timeout)
+    return raw
+
+
+def _looks_like_ansible(raw):
+    for line in raw or []:
+        text = line.get('output') if isinstance(line, dict) else str(line)
+        if text and (text.startswith('PLAY [') or text.startswith('TASK [')):
+            return True
+    return False
+
+
+# -- a launch whose answer was lost -----------------------------------------------------------------
+
+def answer_was_lost(exc):
+    """True when the POST may have created a task although no answer says so."""
+    if isinstance(exc, SemaphoreConnectionError):
+        return exc.sent is not False
+    if isinstance(exc, SemaphoreResponseError):
+        return True
+    if isinstance(exc, SemaphoreHTTPError):
+        return exc.status in (500, 502, 503, 504)
+    return False
+
+
+def tasks_created_since(client, project_id, template_id, attempt_utc, newest_before=None, skew=120.0):
+    """Tasks of this template, started by the current user, created since the attempt.
+
+    ``newest_before`` (the newest task id seen before the launch) is exact when known; otherwise
+    the ``created`` time is compared with the attempt time minus ``skew`` seconds of clock skew.
+    """
+    user_id = (client.current_user() or {}).get('id')
+    found = []
+    for task in client.list_tasks(project_id, template_id):
+        if user_id is not None and task.get('user_id') not in (None, user_id):
+            continue
+        if newest_before is not None:
+            if task.get('id', 0) > newest_before:
+                found.append(task)
+            continue
+        created = parse_time(task.get('created'))
+        if created is not None and (attempt_utc - created).total_seconds() <= skew:
+            found.append(task)
+    return found
+
+
+def utc_now():
+    return datetime.datetime.now(datetime.timezone.utc)

@@ -1,0 +1,258 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) semaphore.api contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This module_utils file is private to the semaphore.api collection: its API may change without notice.
+
+"""Waiting for a Semaphore task to end: prompt, and cheap in requests.
+
+The server pushes every status change over ``/api/ws`` (behaviour reference section 9). When that
+socket can be opened (the optional websocket-client library, same credentials and TLS settings as
+the REST calls), the waiter learns the end at once and only polls now and then as a safety net.
+Without it, polls follow the template's history: sparse early, dense around the expected end.
+Correctness never depends on the socket: only a GET of the task decides that it has ended.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+import time
+
+from ansible_collections.semaphore.api.plugins.module_utils._client import SemaphoreError
+from ansible_collections.semaphore.api.plugins.module_utils._tasks import TERMINAL_STATUSES, parse_time
+
+try:
+    import websocket  # websocket-client
+    HAS_WEBSOCKET = True
+except ImportError:  # pragma: no cover - the waiter polls instead
+    websocket = None
+    HAS_WEBSOCKET = False
+
+# Statuses the socket reports that make the waiter read the task at once.
+_WAKE_STATUSES = TERMINAL_STATUSES + ('waiting_confirmation',)
+
+QUICK_DELAYS = (0.5, 1.0, 2.0)     # a short task is seen finished at once
+UNKNOWN_STEP = 3.5                 # never-ran template: steady polls for the first minute
+DENSE_STEP = 0.8                   # around the expected end
+EARLY_LOOK = 1.5                   # one early poll on a long task: preparation failures, and its start time
+SOCKET_SAFETY = (15.0, 30.0, 60.0)  # safety polls while the socket is up
+MIN_DELAY = 0.2
+
+
+class SemaphoreTimeout(SemaphoreError):
+    """The task did not end within the wait; carries the last task object seen."""
+
+    def __init__(self, task, elapsed):
+        self.task = task
+        self.elapsed = elapsed
+        super().__init__('task {0} did not end within {1:.0f} seconds; last status: {2}'.format(
+            task.get('id'), elapsed, task.get('status')))
+
+
+class PollSchedule:
+    """How long to pause before the next poll, from what is known about the task's duration.
+
+    ``expected`` is ``(run_seconds, queue_seconds)`` from the template's recent tasks, or None.
+    ``elapsed`` counts from the launch (for an existing task, from when waiting began).
+    """
+
+    def __init__(self, poll_interval, expected=None):
+        self.poll_interval = max(MIN_DELAY, float(poll_interval))
+        self.expected = expected
+        self.count = 0
+        self.overrun = 0
+
+    def expected_end(self, task):
+        if not self.expected:
+            return None
+        run, queue = self.expected
+        created = parse_time((task or {}).get('created'))
+        started = parse_time((task or {}).get('start'))
+        if created is not None and started is not None:
+            queue = max(0.0, (started - created).total_seconds())
+        return queue + run
+
+    def next_delay(self, elapsed, task=None):
+        count = self.count
+        self.count += 1
+        end = self.expected_end(task)
+        if end is None:
+            if count < len(QUICK_DELAYS):
+                delay = QUICK_DELAYS[count]
+            elif elapsed < 60:
+                delay = UNKNOWN_STEP
+            else:
+                delay = elapsed * 0.25
+            return self._bound(delay)
+        run = self.expected[0]
+        target = end - (0.5 + 0.01 * run)
+        if count == 0 and target > 3.0:
+            return self._bound(EARLY_LOOK)
+        if elapsed < target - 0.05:
+            return self._bound(target - elapsed)
+        if elapsed - end < max(3.0, 0.1 * run):
+            return self._bound(DENSE_STEP)
+        # Longer than usual: back off again.
+        self.overrun += 1
+        return self._bound(DENSE_STEP * (1.5 ** self.overrun))
+
+    def _bound(self, delay):
+        return max(MIN_DELAY, min(self.poll_interval, delay))
+
+
+class TaskEvents:
+    """The ``/api/ws`` event stream, used only to wake up early (section 9)."""
+
+    def __init__(self, ws, clock=time.monotonic):
+        self._ws = ws
+        self._clock = clock
+        self.broken = False
+
+    @classmethod
+    def open(cls, client, timeout, warn=None):
+        """Connect with the client's credentials and TLS settings; None when that is not possible."""
+        if not HAS_WEBSOCKET:
+            return None
+        try:
+            url, headers = client.event_socket_target()
+            verify = client.verify
+            if verify is False:
+                sslopt = {'cert_reqs': ssl.CERT_NONE, 'check_hostname': False}
+            elif isinstance(verify, str):
+                sslopt = {'cert_reqs': ssl.CERT_REQUIRED, 'ca_certs': verify}
+            else:
+                sslopt = {'cert_reqs': ssl.CERT_REQUIRED}
+            client.request_count += 1
+            ws = websocket.create_connection(url, header=headers, sslopt=sslopt, timeout=timeout,
+                                             http_no_proxy=['127.0.0.1', 'localhost'])
+        except SemaphoreError:
+            raise
+        except Exception as exc:  # pylint: disable=broad-except
+            # Any failure (401, proxy, TLS, no upgrade) only means: poll instead.
+            if warn:
+                warn('task events over the websocket are not available ({0}); polling instead'.format(type(exc).__name__))
+            return None
+        return cls(ws)
+
+    def wait(self, task_id, seconds):
+        """Read events for up to ``seconds``; return the status when ``task_id`` reaches an end or
+        waits for confirmation, else None. A broken socket returns None at once and stays broken."""
+        deadline = self._clock() + seconds
+        while not self.broken:
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                return None
+            try:
+                self._ws.settimeout(remaining)
+                frame = self._ws.recv()
+            except (socket.timeout, getattr(websocket, 'WebSocketTimeoutException', socket.timeout)):
+                return None
+            except Exception:  # pylint: disable=broad-except
+                self.broken = True
+                return None
+            status = _status_for(frame, task_id)
+            if status in _WAKE_STATUSES:
+                return status
+        return None
+
+    def close(self):
+        try:
+            self._ws.close(timeout=1)
+        except Exception:  # pylint: disable=broad-except
+            pass
+
+
+def _status_for(frame, task_id):
+    if isinstance(frame, bytes):
+        frame = frame.decode('utf-8', 'replace')
+    try:
+        event = json.loads(frame)
+    except (TypeError, ValueError):
+        return None
+    if isinstance(event, dict) and event.get('type') == 'update' and event.get('task_id') == task_id:
+        return event.get('status')
+    return None
+
+
+class TaskWaiter:
+    """Wait for one task to reach ``success``, ``error`` or ``stopped`` (section 7).
+
+    ``wait(task)`` returns ``(done, last_task, elapsed)``; done is always True when it returns,
+    and SemaphoreTimeout (carrying the last task) is raised when ``timeout`` passes first.
+    """
+
+    def __init__(self, client, project_id, timeout=None, poll_interval=30.0, confirm='none', expected=None,
+                 events=None, clock=time.monotonic, sleep=time.sleep, warn=None):
+        self.client = client
+        self.project_id = project_id
+        self.timeout = timeout if timeout and timeout > 0 else None
+        self.poll_interval = poll_interval
+        self.confirm = confirm or 'none'
+        self.expected = expected
+        self.events = events
+        self.clock = clock
+        self.sleep = sleep
+        self.warn = warn or (lambda message: None)
+        self.confirmation_handled = False
+        self.polls = 0
+
+    def wait(self, task):
+        start = self.clock()
+        deadline = start + self.timeout if self.timeout else None
+        last = task
+        schedule = PollSchedule(self.poll_interval, self.expected)
+        safety = 0
+        while True:
+            if last.get('status') in TERMINAL_STATUSES:
+                return True, last, self.clock() - start
+            if last.get('status') == 'waiting_confirmation' and self._handle_confirmation(last):
+                schedule = PollSchedule(self.poll_interval, None)
+            now = self.clock()
+            if deadline is not None and now >= deadline:
+                raise SemaphoreTimeout(last, now - start)
+            if self.events is not None and not self.events.broken:
+                delay = SOCKET_SAFETY[min(safety, len(SOCKET_SAFETY) - 1)]
+                safety += 1
+                delay = self._until_deadline(delay, deadline)
+                woken = self.events.wait(last['id'], delay)
+                if woken is None and self.events.broken:
+                    # The socket died: continue with polling on the history-based schedule.
+                    schedule.count = 1
+            else:
+                delay = self._until_deadline(schedule.next_delay(now - start, last), deadline)
+                self.sleep(delay)
+            last = self._poll(last, deadline)
+
+    def _until_deadline(self, delay, deadline):
+        if deadline is None:
+            return delay
+        return max(0.0, min(delay, deadline - self.clock()))
+
+    def _poll(self, last, deadline):
+        timeout = None
+        if deadline is not None:
+            # wait_timeout holds even when single requests are slow.
+            timeout = max(1.0, min(self.client.timeout, deadline - self.clock()))
+        self.polls += 1
+        try:
+            return self.client.get_task(self.project_id, last['id'], timeout=timeout) or last
+        except SemaphoreError:
+            if deadline is not None and self.clock() >= deadline:
+                raise SemaphoreTimeout(last, self.timeout) from None
+            raise
+
+    def _handle_confirmation(self, task):
+        """Confirm or reject once (option ``confirm``); otherwise keep waiting for someone else."""
+        if self.confirmation_handled:
+            return False
+        self.confirmation_handled = True
+        if self.confirm == 'confirm':
+            self.client.confirm_task(self.project_id, task['id'])
+            return True
+        if self.confirm == 'reject':
+            self.client.reject_task(self.project_id, task['id'])
+            return True
+        self.warn('task {0} waits for confirmation; confirm or reject it in Semaphore, or set confirm'.format(task['id']))
+        return False

@@ -1,0 +1,205 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) semaphore.api contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: semaphore_task_info
+short_description: Read Semaphore tasks, their status and output
+version_added: 1.0.0
+description:
+  - With O(task_id), returns one task with its status, output (without ANSI codes), PLAY RECAP and timings,
+    optionally after waiting for it to end.
+  - Without O(task_id), lists the recent tasks of a project, or of one template, newest first.
+  - Never changes anything on the server (O(confirm) is ignored).
+author:
+  - semaphore.api contributors (@semaphore-api)
+extends_documentation_fragment:
+  - semaphore.api.connection
+  - semaphore.api.task_wait
+  - semaphore.api.attributes
+  - semaphore.api.attributes.ACTION_GROUP
+  - semaphore.api.attributes.INFO_MODULE
+options:
+  project:
+    description: The project, by name or numeric id.
+    type: raw
+    required: true
+    version_added: 1.0.0
+  task_id:
+    description: The task to read.
+    type: int
+    version_added: 1.0.0
+  template:
+    description: Without O(task_id), only list this template's tasks (by name or numeric id).
+    type: raw
+    version_added: 1.0.0
+  limit:
+    description: Without O(task_id), how many recent tasks to list (Semaphore returns at most 200).
+    type: int
+    default: 20
+    version_added: 1.0.0
+  wait:
+    description: With O(task_id), wait for the task to end before returning it (it fails only on O(wait_timeout)).
+    type: bool
+    default: false
+    version_added: 1.0.0
+seealso:
+  - module: semaphore.api.semaphore_task
+'''
+
+EXAMPLES = r'''
+- name: Read a task and its last 50 output lines
+  semaphore.api.semaphore_task_info:
+    project: Demo
+    task_id: 57
+    output_lines: 50
+  register: task
+
+- name: Wait for a task launched earlier with wait=false
+  semaphore.api.semaphore_task_info:
+    project: Demo
+    task_id: "{{ launched.task_id }}"
+    wait: true
+    wait_timeout: 600
+  register: finished
+
+- name: The ten latest runs of a template
+  semaphore.api.semaphore_task_info:
+    project: Demo
+    template: Deploy app
+    limit: 10
+  register: history
+'''
+
+RETURN = r'''
+task_id:
+  description: The task's id.
+  returned: with O(task_id)
+  type: int
+  sample: 57
+status:
+  description: The task's status; V(success), V(error) or V(stopped) once it has ended.
+  returned: with O(task_id)
+  type: str
+  sample: success
+task:
+  description: The task object as the server returned it.
+  returned: with O(task_id)
+  type: dict
+  sample: {id: 57, template_id: 3, project_id: 1, status: success, created: '2025-10-14T09:12:33Z'}
+output:
+  description: The last O(output_lines) output lines, without ANSI colour codes.
+  returned: with O(task_id)
+  type: list
+  elements: str
+  sample: ['PLAY RECAP *********', 'web1 : ok=3 changed=1 unreachable=0 failed=0 skipped=0 rescued=0 ignored=0']
+recap:
+  description: The counts of the output's last PLAY RECAP per host (keys C(ok), C(changed), C(unreachable), C(failed),
+    C(skipped), C(rescued), C(ignored)); null when there is none.
+  returned: with O(task_id)
+  type: dict
+  sample: {web1: {ok: 3, changed: 1, unreachable: 0, failed: 0, skipped: 0, rescued: 0, ignored: 0}}
+created:
+  description: When the task was queued.
+  returned: with O(task_id)
+  type: str
+  sample: '2025-10-14T09:12:33Z'
+started:
+  description: When the task started running, or null.
+  returned: with O(task_id)
+  type: str
+  sample: '2025-10-14T09:12:39Z'
+finished:
+  description: When the task ended, or null.
+  returned: with O(task_id)
+  type: str
+  sample: '2025-10-14T09:13:02Z'
+duration:
+  description: Seconds from start to end, or null.
+  returned: with O(task_id)
+  type: float
+  sample: 23.0
+queued_seconds:
+  description: Seconds from being queued to starting, or null.
+  returned: with O(task_id)
+  type: float
+  sample: 6.0
+url:
+  description: The task's page in Semaphore's web UI.
+  returned: with O(task_id)
+  type: str
+  sample: https://semaphore.example.com/project/1/templates/3?t=57
+project_id:
+  description: The project's id.
+  returned: always
+  type: int
+  sample: 1
+template_id:
+  description: The task's template id.
+  returned: with O(task_id)
+  type: int
+  sample: 3
+tasks:
+  description: The recent tasks, newest first, as the server lists them, each with its web UI C(url) added.
+  returned: without O(task_id)
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: Task id.
+      type: int
+      sample: 57
+    template_id:
+      description: Template id.
+      type: int
+      sample: 3
+    status:
+      description: Status.
+      type: str
+      sample: success
+    tpl_alias:
+      description: The template's name.
+      type: str
+      sample: Deploy app
+    user_name:
+      description: Who started the task.
+      type: str
+      sample: Administrator
+    url:
+      description: The task's page in the web UI.
+      type: str
+      sample: https://semaphore.example.com/project/1/templates/3?t=57
+  sample: [{id: 57, template_id: 3, status: success, tpl_alias: Deploy app}]
+'''
+
+from ansible_collections.semaphore.api.plugins.module_utils._client import SemaphoreError
+from ansible_collections.semaphore.api.plugins.module_utils._module import SemaphoreModule
+from ansible_collections.semaphore.api.plugins.module_utils._task_runner import WAIT_ARGSPEC, TaskRunner
+
+
+def main():
+    argument_spec = dict(
+        project=dict(type='raw', required=True),
+        task_id=dict(type='int'),
+        template=dict(type='raw'),
+        limit=dict(type='int', default=20),
+        wait=dict(type='bool', default=False),
+    )
+    argument_spec.update(WAIT_ARGSPEC)
+    module = SemaphoreModule(argument_spec=argument_spec, mutually_exclusive=[('task_id', 'template')],
+                             supports_check_mode=True)
+    # An info module never answers a confirmation.
+    params = dict(module.params, confirm='none')
+    with module.client() as client:
+        try:
+            result = TaskRunner(client, params, warn=module.warn).info()
+        except SemaphoreError as exc:
+            module.fail_from_error(exc, **getattr(exc, 'result', {}))
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

@@ -56,13 +56,13 @@ def _fail(exc, result):
 class TaskRunner:
     """One module run: the client, the module's parameters, check mode and a warn callback."""
 
-    def __init__(self, client, params, check_mode=False, warn=None, clock=time.monotonic, sleep=time.sleep):
+    def __init__(self, client, params, check_mode=False, warn=None, clock=None, sleep=None):
         self.client = client
         self.params = params
         self.check_mode = check_mode
         self.warn = warn or (lambda message: None)
-        self.clock = clock
-        self.sleep = sleep
+        self.clock = clock or time.monotonic
+        self.sleep = sleep or time.sleep
 
     # -- semaphore_task, state=started --------------------------------------------------------------
 
@@ -103,8 +103,9 @@ class TaskRunner:
             if params['wait'] and params['use_websocket'] and not self.check_mode:
                 # Opened before the launch so that no event of the new task can be missed.
                 events = TaskEvents.open(client, min(client.timeout, 10.0), self.warn)
-            want_estimate = params['wait'] and events is None and not self.check_mode
-            if params['if_running'] != 'launch' or (want_estimate and not _has_timing(template)):
+            # A template read already tells its last run (or that it never ran): no list needed then.
+            want_estimate = params['wait'] and events is None and not self.check_mode and template is None
+            if params['if_running'] != 'launch' or want_estimate:
                 history = client.list_tasks(project_id, template_id, limit=HISTORY_SAMPLE)
             if params['if_running'] != 'launch':
                 running = active_tasks(history)

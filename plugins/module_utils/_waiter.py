@@ -33,7 +33,7 @@ except ImportError:  # pragma: no cover - the waiter polls instead
 # Statuses the socket reports that make the waiter read the task at once.
 _WAKE_STATUSES = TERMINAL_STATUSES + ('waiting_confirmation',)
 
-QUICK_DELAYS = (0.5, 1.0, 2.0)     # a short task is seen finished at once
+QUICK_DELAYS = (0.5, 1.0, 1.0, 2.0)  # a short task is seen finished at once
 UNKNOWN_STEP = 3.5                 # never-ran template: steady polls for the first minute
 DENSE_STEP = 0.8                   # around the expected end
 EARLY_LOOK = 1.5                   # one early poll on a long task: preparation failures, and its start time

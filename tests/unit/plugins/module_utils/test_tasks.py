@@ -1,0 +1,178 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) semaphore.api contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ansible_collections.semaphore.api.plugins.module_utils._client import (
+    SemaphoreConnectionError,
+    SemaphoreHTTPError,
+    SemaphoreResponseError,
+)
+from ansible_collections.semaphore.api.plugins.module_utils._tasks import (
+    answer_was_lost,
+    bound_lines,
+    build_payload,
+    check_overrides,
+    expected_run_seconds,
+    output_text_lines,
+    parse_recap,
+    redact_payload,
+    strip_ansi,
+    task_timings,
+)
+
+FLAGS = dict(debug=True, semaphore_dry_run=True, semaphore_diff=False, limit=['web1', 'web2'])
+
+ALL_ALLOWED = {'allow_override_args_in_task': True, 'allow_override_branch_in_task': True,
+               'task_params': {'allow_debug': True, 'allow_override_limit': True, 'allow_override_tags': True,
+                               'allow_override_skip_tags': True, 'allow_override_inventory': True}}
+LOCKED = {'id': 4, 'name': 'Locked job'}  # 2.14.8+ omits false flags altogether
+
+
+@pytest.mark.parametrize('version, top_level, in_params', [
+    ((2, 10, 32), True, False),
+    ((2, 11, 0), True, True),
+    ((2, 13, 5), True, True),
+    ((2, 14, 0), False, True),
+    ((2, 16, 51), False, True),
+    (None, False, True),  # a source build counts as the newest
+])
+def test_payload_shape_follows_the_server_version(version, top_level, in_params):
+    payload = build_payload(3, FLAGS, version)
+    assert payload['template_id'] == 3
+    if top_level:
+        assert payload['debug'] is True and payload['dry_run'] is True and payload['diff'] is False
+        assert payload['limit'] == 'web1,web2'
+    else:
+        for field in ('debug', 'dry_run', 'diff', 'limit'):
+            assert field not in payload
+    if in_params:
+        assert payload['params'] == {'debug': True, 'dry_run': True, 'diff': False, 'limit': ['web1', 'web2']}
+    else:
+        assert 'params' not in payload
+
+
+def test_strings_the_server_wants_as_json():
+    payload = build_payload(3, {'environment': {'version': '1.2', 'n': 1}, 'secret_environment': {'pw': 's3cr3t'},
+                                'arguments': ['-e', 'x=1'], 'message': 'nightly', 'git_branch': 'main',
+                                'playbook': 'other.yml'}, (2, 16, 0), inventory_id=2)
+    assert json.loads(payload['environment']) == {'version': '1.2', 'n': 1}
+    assert isinstance(payload['environment'], str)
+    assert json.loads(payload['arguments']) == ['-e', 'x=1']
+    assert json.loads(payload['secret']) == {'pw': 's3cr3t'}
+    assert payload['inventory_id'] == 2
+    assert payload['message'] == 'nightly' and payload['git_branch'] == 'main' and payload['playbook'] == 'other.yml'
+    assert 's3cr3t' not in json.dumps(redact_payload(payload))
+
+
+def test_tags_debug_level_and_raw_params_go_into_params():
+    payload = build_payload(3, {'tags': ['a', 'b'], 'skip_tags': ['c'], 'debug': True, 'debug_level': 2,
+                                'params': {'plan': True}, 'limit': ['x']}, (2, 16, 0))
+    assert payload['params'] == {'tags': ['a', 'b'], 'skip_tags': ['c'], 'debug': True, 'debug_level': 2,
+                                 'plan': True, 'limit': ['x']}
+
+
+def test_a_launch_without_overrides_is_just_the_template():
+    assert build_payload(7, {}, None) == {'template_id': 7}
+
+
+def test_overrides_the_locked_template_refuses_on_2_16():
+    options = {'limit': ['web1'], 'tags': ['t'], 'skip_tags': ['s'], 'debug': True, 'inventory': 2,
+               'arguments': ['-v'], 'git_branch': 'dev', 'message': 'ok', 'semaphore_diff': True}
+    refused = dict(check_overrides(options, LOCKED, (2, 16, 51)))
+    assert sorted(refused) == ['arguments', 'debug', 'git_branch', 'inventory', 'limit', 'skip_tags', 'tags']
+    assert 'allow_override_limit' in refused['limit']
+    assert check_overrides(options, ALL_ALLOWED, (2, 16, 51)) == []
+
+
+def test_flags_count_only_from_the_version_that_enforces_them():
+    options = {'limit': ['web1'], 'debug': True, 'git_branch': 'dev'}
+    # 2.12 honours limit and debug whatever the template says; the branch flag does not exist yet.
+    assert check_overrides(options, LOCKED, (2, 12, 0)) == []
+    assert [name for name, reason in check_overrides(options, LOCKED, (2, 13, 0))] == ['debug']
+
+
+def test_debug_false_and_empty_lists_ask_for_nothing():
+    assert check_overrides({'debug': False, 'limit': []}, LOCKED, (2, 16, 0)) == []
+
+
+def test_params_only_overrides_are_refused_before_2_11():
+    refused = dict(check_overrides({'tags': ['t'], 'params': {'plan': True}}, {}, (2, 10, 32)))
+    assert sorted(refused) == ['params', 'tags']
+    assert '2.11' in refused['tags']
+
+
+def test_ansi_codes_are_stripped():
+    assert strip_ansi('\x1b[0;32mok: [web1]\x1b[0m') == 'ok: [web1]'
+    assert strip_ansi('\x1b[1;31mfatal\x1b[0m\r') == 'fatal'
+    assert output_text_lines([{'output': '\x1b[33mchanged\x1b[0m'}, {'output': 'plain'}]) == ['changed', 'plain']
+
+
+@pytest.mark.parametrize('bound, expected', [(2, ['c', 'd']), (10, ['a', 'b', 'c', 'd']), (-1, ['a', 'b', 'c', 'd']), (0, [])])
+def test_output_is_bounded_to_the_last_lines(bound, expected):
+    assert bound_lines(['a', 'b', 'c', 'd'], bound) == expected
+
+
+RECAP_OUTPUT = [
+    'PLAY [all] ****',
+    'TASK [ping] ****',
+    'ok: [web1]',
+    'PLAY RECAP *********************************************************************',
+    'web1                       : ok=3    changed=1    unreachable=0    failed=0    skipped=2    rescued=0    ignored=0   ',
+    'db.example.com             : ok=1    changed=0    unreachable=1    failed=1    skipped=0    rescued=1    ignored=1   ',
+    '',
+    'Running playbook finished',
+]
+
+
+def test_play_recap_is_parsed_per_host():
+    recap = parse_recap(RECAP_OUTPUT)
+    assert recap == {
+        'web1': {'ok': 3, 'changed': 1, 'unreachable': 0, 'failed': 0, 'skipped': 2, 'rescued': 0, 'ignored': 0},
+        'db.example.com': {'ok': 1, 'changed': 0, 'unreachable': 1, 'failed': 1, 'skipped': 0, 'rescued': 1, 'ignored': 1},
+    }
+
+
+def test_old_recap_without_rescued_and_ignored_and_the_last_recap_wins():
+    lines = ['PLAY RECAP ***', 'a : ok=1 changed=0 unreachable=0 failed=0', '', 'PLAY RECAP ***',
+             'b : ok=2 changed=1 unreachable=0 failed=0']
+    assert parse_recap(lines) == {'b': {'ok': 2, 'changed': 1, 'unreachable': 0, 'failed': 0, 'skipped': 0, 'rescued': 0, 'ignored': 0}}
+
+
+def test_no_recap_gives_none():
+    assert parse_recap(['Terraform has been successfully initialized']) is None
+
+
+def test_timings_with_mixed_precision():
+    timings = task_timings({'created': '2025-10-14T09:12:33.481516227Z', 'start': '2025-10-14T09:12:39Z',
+                            'end': '2025-10-14T09:13:02.5Z'})
+    assert timings['queued_seconds'] == pytest.approx(5.518, abs=0.001)
+    assert timings['duration'] == 23.5
+    assert task_timings({'created': '2025-10-14T09:12:33Z', 'start': None})['started'] is None
+
+
+def test_expected_duration_from_recent_tasks():
+    tasks = [
+        {'status': 'running', 'created': '2025-01-01T00:09:00Z', 'start': '2025-01-01T00:09:01Z'},
+        {'status': 'success', 'created': '2025-01-01T00:00:00Z', 'start': '2025-01-01T00:00:01Z', 'end': '2025-01-01T00:00:31Z'},
+        {'status': 'error', 'created': '2025-01-01T00:01:00Z', 'start': '2025-01-01T00:01:02Z', 'end': '2025-01-01T00:01:30Z'},
+        {'status': 'success', 'created': '2025-01-01T00:02:00Z', 'start': '2025-01-01T00:02:01Z', 'end': '2025-01-01T00:02:33Z'},
+    ]
+    assert expected_run_seconds(tasks) == (30.0, 1.0)
+    assert expected_run_seconds([]) is None
+
+
+@pytest.mark.parametrize('error, lost', [
+    (SemaphoreConnectionError('POST', '/api/project/1/tasks', 'closed', sent=True), True),
+    (SemaphoreConnectionError('POST', '/api/project/1/tasks', 'connection refused', sent=False), False),
+    (SemaphoreHTTPError('POST', '/api/project/1/tasks', 502), True),
+    (SemaphoreHTTPError('POST', '/api/project/1/tasks', 403), False),
+    (SemaphoreResponseError('POST', '/api/project/1/tasks', 201, 'truncated'), True),
+])
+def test_which_failures_may_hide_a_created_task(error, lost):
+    assert answer_was_lost(error) is lost

@@ -1,0 +1,246 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) semaphore.api contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ansible_collections.semaphore.api.plugins.module_utils import _waiter
+from ansible_collections.semaphore.api.plugins.module_utils._waiter import PollSchedule, SemaphoreTimeout, TaskEvents, TaskWaiter
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        assert seconds >= 0
+        self.now += seconds
+
+
+class FakeServer:
+    """A task that ends at ``ends_at`` (fake clock seconds after the start) with ``final``."""
+
+    timeout = 30
+
+    def __init__(self, clock, ends_at, final='success', confirm_at=None):
+        self.clock = clock
+        self.start = clock.now
+        self.ends_at = ends_at
+        self.final = final
+        self.confirm_at = confirm_at
+        self.gets = 0
+        self.timeouts = []
+        self.confirmed = []
+        self.rejected = []
+
+    def status(self):
+        elapsed = self.clock.now - self.start
+        if self.confirm_at is not None and elapsed >= self.confirm_at and not (self.confirmed or self.rejected):
+            return 'waiting_confirmation'
+        if self.rejected:
+            return 'error'
+        return self.final if elapsed >= self.ends_at else 'running'
+
+    def get_task(self, project_id, task_id, timeout=None):
+        self.gets += 1
+        self.timeouts.append(timeout)
+        return {'id': task_id, 'status': self.status()}
+
+    def confirm_task(self, project_id, task_id):
+        self.confirmed.append(task_id)
+        self.ends_at = self.clock.now - self.start + 1
+
+    def reject_task(self, project_id, task_id):
+        self.rejected.append(task_id)
+
+
+def run(ends_at, expected=None, poll_interval=30, events=None, timeout=None, confirm_action='none', **kwargs):
+    clock = FakeClock()
+    server = FakeServer(clock, ends_at, **kwargs)
+    if events is not None:
+        events.bind(clock, server)
+    waiter = TaskWaiter(server, 1, timeout=timeout, poll_interval=poll_interval, expected=expected, events=events,
+                        clock=clock, sleep=clock.sleep, confirm=confirm_action)
+    return waiter, server, clock
+
+
+@pytest.mark.parametrize('ends_at, expected, max_polls, max_lag', [
+    (2.0, None, 4, 1.1),          # never ran: quick first polls
+    (2.0, (1.0, 1.0), 3, 0.9),    # ran before
+    (30.5, None, 12, 3.6),        # never ran, 30 s
+    (31.0, (30.0, 1.0), 5, 0.9),  # ran before, 30 s: sparse then dense near the end
+    (121.0, (120.0, 1.0), 9, 0.9),
+])
+def test_schedule_is_prompt_and_cheap(ends_at, expected, max_polls, max_lag):
+    waiter, server, clock = run(ends_at, expected)
+    done, task, elapsed = waiter.wait({'id': 5, 'status': 'waiting'})
+    assert done and task['status'] == 'success'
+    assert server.gets <= max_polls
+    assert elapsed - ends_at <= max_lag
+
+
+def test_poll_interval_caps_every_pause():
+    schedule = PollSchedule(5, None)
+    assert max(schedule.next_delay(t) for t in range(0, 600, 7)) <= 5
+
+
+def test_a_task_running_longer_than_usual_backs_off():
+    schedule = PollSchedule(30, (10.0, 0.0))
+    delays = [schedule.next_delay(t) for t in (0, 9.4, 13.5, 14.5, 16.0, 19.0)]
+    assert delays[-1] > delays[-3] >= 0.8
+
+
+def test_timeout_raises_with_the_last_task_and_bounds_request_timeouts():
+    waiter, server, clock = run(1000, None, timeout=10)
+    with pytest.raises(SemaphoreTimeout) as raised:
+        waiter.wait({'id': 5, 'status': 'waiting'})
+    assert raised.value.task == {'id': 5, 'status': 'running'}
+    assert clock.now - 1000.0 <= 10.5
+    assert max(server.timeouts) <= 10
+    assert 'task 5' in str(raised.value) and 'running' in str(raised.value)
+
+
+def test_an_already_ended_task_costs_nothing():
+    waiter, server, clock = run(0, None)
+    assert waiter.wait({'id': 5, 'status': 'error'})[1]['status'] == 'error'
+    assert server.gets == 0
+
+
+def test_confirmation_is_answered_once():
+    waiter, server, clock = run(100, None, confirm_at=2, confirm_action='confirm')
+    done, task, elapsed = waiter.wait({'id': 5, 'status': 'waiting'})
+    assert server.confirmed == [5] and task['status'] == 'success' and elapsed < 10
+
+
+def test_rejection_ends_in_error():
+    waiter, server, clock = run(100, None, confirm_at=2, confirm_action='reject')
+    assert waiter.wait({'id': 5, 'status': 'waiting'})[1]['status'] == 'error'
+    assert server.rejected == [5]
+
+
+class FakeEvents:
+    """Delivers an update event when the fake task ends, unless ``silent``; breaks when ``break_at`` passes."""
+
+    def __init__(self, silent=False, break_at=None):
+        self.silent = silent
+        self.break_at = break_at
+        self.broken = False
+
+    def bind(self, clock, server):
+        self.clock = clock
+        self.server = server
+
+    def wait(self, task_id, seconds):
+        end = self.server.start + self.server.ends_at
+        if self.break_at is not None and self.clock.now + seconds >= self.server.start + self.break_at:
+            self.clock.now = max(self.clock.now, self.server.start + self.break_at)
+            self.broken = True
+            return None
+        if not self.silent and self.clock.now + seconds >= end:
+            self.clock.now = max(self.clock.now, end)
+            return 'success'
+        self.clock.now += seconds
+        return None
+
+
+@pytest.mark.parametrize('ends_at, max_gets', [(2.0, 1), (30.0, 2), (120.0, 4)])
+def test_socket_wakes_the_waiter_at_the_end(ends_at, max_gets):
+    waiter, server, clock = run(ends_at, None, events=FakeEvents())
+    done, task, elapsed = waiter.wait({'id': 5, 'status': 'waiting'})
+    assert task['status'] == 'success'
+    assert elapsed - ends_at < 0.3
+    assert server.gets <= max_gets
+
+
+def test_a_lost_event_is_caught_by_the_safety_poll():
+    waiter, server, clock = run(20.0, None, events=FakeEvents(silent=True))
+    done, task, elapsed = waiter.wait({'id': 5, 'status': 'waiting'})
+    assert task['status'] == 'success' and elapsed <= 45.1
+
+
+def test_a_broken_socket_falls_back_to_polling():
+    waiter, server, clock = run(40.0, None, events=FakeEvents(silent=True, break_at=3.0))
+    done, task, elapsed = waiter.wait({'id': 5, 'status': 'waiting'})
+    assert task['status'] == 'success' and elapsed - 40.0 <= 3.6
+
+
+class FakeSocket:
+    def __init__(self, frames):
+        self.frames = list(frames)
+        self.closed = False
+
+    def settimeout(self, value):
+        pass
+
+    def recv(self):
+        if not self.frames:
+            raise _waiter.websocket.WebSocketTimeoutException('timed out')
+        frame = self.frames.pop(0)
+        if isinstance(frame, Exception):
+            raise frame
+        return frame
+
+    def close(self, timeout=None):
+        self.closed = True
+
+
+@pytest.mark.skipif(not _waiter.HAS_WEBSOCKET, reason='websocket-client not installed')
+def test_events_filter_by_task_and_status():
+    frames = [json.dumps({'type': 'log', 'task_id': 5, 'output': 'x'}),
+              json.dumps({'type': 'update', 'task_id': 6, 'status': 'success'}),
+              json.dumps({'type': 'update', 'task_id': 5, 'status': 'running'}),
+              'not json',
+              json.dumps({'type': 'update', 'task_id': 5, 'status': 'error'})]
+    events = TaskEvents(FakeSocket(frames))
+    assert events.wait(5, 10) == 'error'
+    assert events.wait(5, 0.01) is None and not events.broken
+
+
+@pytest.mark.skipif(not _waiter.HAS_WEBSOCKET, reason='websocket-client not installed')
+def test_a_dropped_socket_is_marked_broken():
+    events = TaskEvents(FakeSocket([ConnectionResetError('gone')]))
+    assert events.wait(5, 10) is None
+    assert events.broken
+
+
+class FakeClient:
+    timeout = 30
+    verify = True
+    request_count = 0
+
+    def event_socket_target(self):
+        return 'ws://127.0.0.1:1/api/ws', ['Authorization: Bearer x']
+
+
+def test_no_socket_library_or_no_server_means_polling(monkeypatch):
+    warnings = []
+    monkeypatch.setattr(_waiter, 'HAS_WEBSOCKET', False)
+    assert TaskEvents.open(FakeClient(), 1, warnings.append) is None
+    if _waiter.websocket is not None:
+        monkeypatch.setattr(_waiter, 'HAS_WEBSOCKET', True)
+        assert TaskEvents.open(FakeClient(), 1, warnings.append) is None
+        assert warnings and 'polling instead' in warnings[0] and 'Bearer' not in warnings[0]
+
+
+@pytest.mark.skipif(not _waiter.HAS_WEBSOCKET, reason='websocket-client not installed')
+@pytest.mark.parametrize('verify, expected', [(False, {'cert_reqs': 0, 'check_hostname': False}),
+                                              ('/ca.pem', {'cert_reqs': 2, 'ca_certs': '/ca.pem'})])
+def test_socket_honours_tls_settings_and_timeout(monkeypatch, verify, expected):
+    seen = {}
+
+    def fake_connect(url, **kwargs):
+        seen.update(kwargs, url=url)
+        return FakeSocket([])
+
+    monkeypatch.setattr(_waiter.websocket, 'create_connection', fake_connect)
+    client = FakeClient()
+    client.verify = verify
+    assert TaskEvents.open(client, 7) is not None
+    assert seen['sslopt'] == expected and seen['timeout'] == 7 and seen['header'] == ['Authorization: Bearer x']

@@ -1,0 +1,175 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) semaphore.api contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from requests.exceptions import ConnectionError as RequestsConnectionError
+
+from ansible_collections.semaphore.api.plugins.modules import semaphore_task, semaphore_task_info
+from ansible_collections.semaphore.api.tests.unit.plugins.module_utils.fake_http import answer
+
+BASE = {'url': 'https://semaphore.example.com', 'api_token': 'kwofd61g93-yuqvex8efmhjkgnbxlo8mp1tin6spyhu=',
+        'use_websocket': False}
+TASK = {'id': 57, 'template_id': 3, 'project_id': 1, 'status': 'waiting', 'created': '2025-10-14T09:12:33Z', 'user_id': 1}
+OUTPUT = [{'task_id': 57, 'output': 'PLAY [all] ***'}, {'task_id': 57, 'output': '\x1b[0;33mchanged: [web1]\x1b[0m'},
+          {'task_id': 57, 'output': 'PLAY RECAP ***'},
+          {'task_id': 57, 'output': 'web1 : ok=2 changed=1 unreachable=0 failed=0 skipped=0 rescued=0 ignored=0'}]
+LOCKED = {'id': 3, 'name': 'Locked job', 'project_id': 1}
+INFO = {'version': '2.16.51-0a1b2c3-1747000000'}
+
+
+@pytest.fixture(autouse=True)
+def no_sleep(monkeypatch):
+    monkeypatch.setattr(time, 'sleep', lambda seconds: None)
+
+
+def task(status, **extra):
+    return dict(TASK, status=status, **extra)
+
+
+def test_launch_by_ids_with_a_token_and_no_wait_is_one_request(run_module):
+    rc, result, adapter = run_module(semaphore_task.main, dict(BASE, project=1, template=3, wait=False),
+                                     [answer(201, task('waiting'))])
+    assert rc == 0 and result['changed'] is True
+    assert result['task_id'] == 57 and result['status'] == 'waiting'
+    assert adapter.paths() == ['POST api/project/1/tasks']
+    assert json.loads(adapter.sent[0]['body']) == {'template_id': 3}
+    assert result['url'] == 'https://semaphore.example.com/project/1/templates/3?t=57'
+
+
+def test_launch_and_wait_returns_output_and_recap(run_module):
+    script = [answer(200, []),  # the template's recent tasks: it never ran
+              answer(201, task('waiting')),
+              answer(200, task('running', start='2025-10-14T09:12:34Z')),
+              answer(200, task('success', start='2025-10-14T09:12:34Z', end='2025-10-14T09:12:36Z')),
+              answer(200, OUTPUT)]
+    rc, result, adapter = run_module(semaphore_task.main, dict(BASE, project=1, template=3), script)
+    assert rc == 0, result
+    assert result['status'] == 'success' and result['changed'] is True
+    assert result['output'][-3:] == ['changed: [web1]', 'PLAY RECAP ***', OUTPUT[-1]['output']]
+    assert result['recap'] == {'web1': {'ok': 2, 'changed': 1, 'unreachable': 0, 'failed': 0, 'skipped': 0, 'rescued': 0, 'ignored': 0}}
+    assert result['duration'] == 2.0 and result['queued_seconds'] == 1.0
+    assert adapter.paths()[0] == 'GET api/project/1/templates/3/tasks/last?limit=20'
+
+
+def test_a_failed_task_fails_the_module_with_its_output(run_module):
+    failing = OUTPUT[:-1] + [{'output': 'web1 : ok=1 changed=0 unreachable=0 failed=1 skipped=0 rescued=0 ignored=0'}]
+    script = [answer(200, []), answer(201, task('waiting')), answer(200, task('error')), answer(200, failing)]
+    rc, result, adapter = run_module(semaphore_task.main, dict(BASE, project=1, template=3, output_lines=2), script)
+    assert rc == 1
+    assert 'task 57 ended with status error' in result['msg']
+    assert result['status'] == 'error' and result['recap']['web1']['failed'] == 1
+    assert len(result['output']) == 2
+
+
+def test_the_launch_is_never_retried_and_new_tasks_are_reported(run_module):
+    script = [answer(200, [task('success', id=50)]),
+              answer(502, '<html>Bad gateway</html>', content_type='text/html'),
+              answer(200, {'id': 1, 'username': 'admin'}),
+              answer(200, [task('running', id=58), task('success', id=50)])]
+    rc, result, adapter = run_module(semaphore_task.main, dict(BASE, project=1, template=3, retries=3), script)
+    assert rc == 1
+    assert [path for path in adapter.paths() if path.startswith('POST')] == ['POST api/project/1/tasks']
+    assert [item['id'] for item in result['possible_tasks']] == [58]
+    assert 'was not repeated' in result['msg'] and '58' in result['msg']
+
+
+def test_a_dropped_connection_on_launch_is_not_retried_either(run_module):
+    script = [RequestsConnectionError('Connection aborted.'), answer(200, {'id': 1}), answer(200, [])]
+    rc, result, adapter = run_module(semaphore_task.main, dict(BASE, project=1, template=3, wait=False), script)
+    assert rc == 1 and result['possible_tasks'] == []
+    assert adapter.paths().count('POST api/project/1/tasks') == 1
+
+
+def test_refused_overrides_fail_before_anything_is_launched(run_module):
+    script = [answer(200, LOCKED), answer(200, INFO)]
+    rc, result, adapter = run_module(semaphore_task.main, dict(BASE, project=1, template=3, limit='web1,web2',
+                                                               git_branch='dev', semaphore_diff=True), script)
+    assert rc == 1
+    assert sorted(result['refused_overrides']) == ['git_branch', 'limit']
+    assert 'allow_override_limit' in result['msg']
+    assert not [path for path in adapter.paths() if path.startswith('POST')]
+
+
+def test_non_strict_overrides_warn_and_launch(run_module):
+    script = [answer(200, LOCKED), answer(200, INFO), answer(201, task('waiting'))]
+    rc, result, adapter = run_module(semaphore_task.main, dict(BASE, project=1, template=3, limit=['web1'],
+                                                               strict_overrides=False, wait=False), script)
+    assert rc == 0 and result['refused_overrides'] == ['limit']
+    assert any('allow_override_limit' in json.dumps(warning) for warning in result['warnings'])
+    assert json.loads(adapter.sent[-1]['body'])['params'] == {'limit': ['web1']}
+
+
+def test_check_mode_resolves_names_and_sends_no_launch(run_module):
+    templates = [dict(LOCKED, name='Deploy app', id=3, task_params={'allow_override_limit': True}), {'id': 4, 'name': 'Other'}]
+    script = [answer(200, [{'id': 1, 'name': 'Demo'}]), answer(200, templates), answer(200, INFO)]
+    rc, result, adapter = run_module(semaphore_task.main, dict(BASE, project='Demo', template='Deploy app', limit=['web1'],
+                                                               secret_environment={'pw': 'hidden-value'},
+                                                               _ansible_check_mode=True), script)
+    assert rc == 0 and result['changed'] is True
+    assert result['payload']['params'] == {'limit': ['web1']} and result['payload']['template_id'] == 3
+    assert 'hidden-value' not in json.dumps(result)
+    assert not [path for path in adapter.paths() if path.startswith('POST')]
+
+
+def test_unknown_template_name_lists_the_names(run_module):
+    script = [answer(200, [{'id': 3, 'name': 'Deploy app'}, {'id': 4, 'name': 'Slow job'}])]
+    rc, result, adapter = run_module(semaphore_task.main, dict(BASE, project=1, template='Nope'), script)
+    assert rc == 1 and 'Deploy app, Slow job' in result['msg']
+
+
+def test_if_running_skip_returns_the_active_task_unchanged(run_module):
+    script = [answer(200, [task('waiting', id=60), task('running', id=59), task('success', id=58)])]
+    rc, result, adapter = run_module(semaphore_task.main, dict(BASE, project=1, template=3, if_running='skip'), script)
+    assert rc == 0 and result['changed'] is False and result['task_id'] == 59 and result['skipped_launch']
+    assert len(adapter.sent) == 1
+
+
+def test_if_running_fail_names_the_active_tasks(run_module):
+    script = [answer(200, [task('running', id=59)])]
+    rc, result, adapter = run_module(semaphore_task.main, dict(BASE, project=1, template=3, if_running='fail'), script)
+    assert rc == 1 and '59' in result['msg']
+
+
+def test_timeout_fails_with_the_task_and_can_stop_it(run_module, monkeypatch):
+    ticks = iter(range(0, 10000, 5))
+    monkeypatch.setattr(time, 'monotonic', lambda: float(next(ticks)))
+    script = [answer(200, []), answer(201, task('waiting')), answer(200, task('running')),
+              answer(204, ''), answer(200, task('stopped')), answer(200, [])]
+    rc, result, adapter = run_module(semaphore_task.main, dict(BASE, project=1, template=3, wait_timeout=12,
+                                                               stop_on_timeout=True), script)
+    assert rc == 1 and 'did not end within' in result['msg']
+    assert result['stopped_on_timeout'] is True and result['status'] == 'stopped', adapter.paths()
+    assert 'POST api/project/1/tasks/57/stop' in adapter.paths()
+
+
+def test_stop_leaves_a_finished_task_alone(run_module):
+    rc, result, adapter = run_module(semaphore_task.main, dict(BASE, project=1, task_id=57, state='stopped'),
+                                     [answer(200, task('success'))])
+    assert rc == 0 and result['changed'] is False and result['status'] == 'success'
+    assert adapter.paths() == ['GET api/project/1/tasks/57']
+
+
+def test_stop_a_running_task(run_module):
+    script = [answer(200, task('running')), answer(204, ''), answer(200, task('stopped')), answer(200, [])]
+    rc, result, adapter = run_module(semaphore_task.main, dict(BASE, project=1, task_id=57, state='stopped', force=True), script)
+    assert rc == 0 and result['changed'] is True and result['status'] == 'stopped'
+    assert json.loads(adapter.sent[1]['body']) == {'force': True}
+
+
+def test_info_reads_one_task_with_output(run_module):
+    rc, result, adapter = run_module(semaphore_task_info.main, dict(BASE, project=1, task_id=57, output_lines=-1),
+                                     [answer(200, task('success')), answer(200, OUTPUT)])
+    assert rc == 0 and result['changed'] is False and len(result['output']) == 4 and result['recap']['web1']['changed'] == 1
+
+
+def test_info_lists_recent_tasks_of_a_template(run_module):
+    rc, result, adapter = run_module(semaphore_task_info.main, dict(BASE, project=1, template=3, limit=5),
+                                     [answer(200, [task('success', id=58), task('error', id=57)])])
+    assert rc == 0 and [item['id'] for item in result['tasks']] == [58, 57]
+    assert adapter.paths() == ['GET api/project/1/templates/3/tasks/last?limit=5']

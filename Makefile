@@ -1,0 +1,82 @@
+# Developer and CI entry points for the semaphore.api collection.
+#   make demo   run examples/demo.yml against the embedded Semaphore simulator
+#   make test   sanity, units, simtests, integration, lint, galaxy (stops at the first failure)
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+STAMP := $(VENV)/.stamp
+DEV_REQUIREMENTS := tests/requirements-dev.txt
+VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
+TARBALL := build/semaphore-api-$(VERSION).tar.gz
+SIM_PROFILES ?= 2.10 2.16 2.18
+export SIM_PROFILES
+
+.PHONY: help venv demo test sanity units simtests integration lint galaxy bench clean distclean
+
+help:
+	@echo "make demo    run examples/demo.yml against the embedded simulator"
+	@echo "make test    sanity units simtests integration lint galaxy"
+	@echo "make venv | sanity | units | simtests | integration | lint | galaxy | bench | clean"
+
+venv: $(STAMP)
+
+# Rebuilt only when the requirements or this Makefile change.
+$(STAMP): $(DEV_REQUIREMENTS) requirements.txt Makefile
+	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet --upgrade pip
+	$(VPY) -m pip install --quiet -r $(DEV_REQUIREMENTS) -r requirements.txt
+	@# shellcheck: ansible-test's shellcheck sanity test silently skips without it.
+	@if ! command -v shellcheck >/dev/null; then \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck) >/dev/null \
+	            || echo "warning: could not install shellcheck; its sanity test will be skipped"; \
+	    else \
+	        echo "warning: shellcheck not found (apt-get install shellcheck); its sanity test will be skipped"; \
+	    fi; \
+	fi
+	hack/install-get-pip.sh $(VPY)
+	@touch $@
+
+demo: venv
+	@mkdir -p build
+	rm -f $(TARBALL)
+	$(VENV)/bin/ansible-galaxy collection build --force --output-path build/ .
+	$(VENV)/bin/ansible-galaxy collection install --force -p build/collections $(TARBALL)
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections \
+	ANSIBLE_PYTHON_INTERPRETER=$(CURDIR)/$(VPY) \
+	    hack/with-simulator.sh --profile 2.16 --state-dir build -- \
+	    $(VENV)/bin/ansible-playbook examples/demo.yml
+
+test: sanity units simtests integration lint galaxy
+
+sanity: venv
+	hack/ansible-test.sh sanity --local --python 3.11
+
+units: venv
+	hack/ansible-test.sh units --local --python 3.11
+
+simtests: venv
+	PYTHONPATH=tests/simulator $(VPY) -m pytest -q tests/simulator/tests
+
+integration: venv
+	hack/integration.sh
+
+lint: venv
+	hack/lint.sh
+
+galaxy: venv
+	hack/galaxy.sh
+
+bench: venv
+	$(VPY) bench/run.py
+
+clean:
+	rm -rf build .ansible .pytest_cache tests/output changelogs/.plugin-cache.yaml
+	find . -name __pycache__ -type d -not -path './.venv/*' -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Run ansible-test on a copy of this checkout laid out as ansible_collections/semaphore/api/.
+#
+# ansible-test needs that physical layout (a symlink of the tree fails: it resolves real paths),
+# so we copy the tracked and untracked-but-not-ignored files, plus .git so that ansible-test lists
+# files with git and skips ignored ones such as .venv.  The copy is rebuilt on every run so it
+# never carries stale files.
+#
+# Usage: hack/ansible-test.sh <ansible-test arguments...>
+#        hack/ansible-test.sh --sync-only     (only refresh the copy)
+# Environment:
+#   VENV                 venv holding ansible-core (default: .venv)
+#   COPY_ROOT            where ansible_collections/ goes (default: build)
+#   INTEGRATION_CONFIG   file to place as tests/integration/integration_config.yml in the copy
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+venv=${VENV:-${repo}/.venv}
+copy_root=${COPY_ROOT:-${repo}/build}
+dest=${copy_root}/ansible_collections/semaphore/api
+
+cd "${repo}"
+rm -rf "${dest}"
+mkdir -p "${dest}"
+
+# Files git knows about or would add, skipping ones deleted from the work tree.
+git ls-files -z -co --exclude-standard \
+    | while IFS= read -r -d '' f; do [[ -e ${f} || -L ${f} ]] && printf '%s\0' "${f}"; done \
+    | tar --null -T - -cf - | tar -xf - -C "${dest}"
+tar --exclude=index.lock -cf - .git | tar -xf - -C "${dest}"
+
+if [[ -n ${INTEGRATION_CONFIG:-} ]]; then
+    cp "${INTEGRATION_CONFIG}" "${dest}/tests/integration/integration_config.yml"
+fi
+
+[[ ${1:-} == --sync-only ]] && exit 0
+
+"${repo}/hack/install-get-pip.sh" "${venv}/bin/python"
+
+cd "${dest}"
+export PATH=${venv}/bin:${PATH}
+exec "${venv}/bin/ansible-test" "$@"

@@ -31,7 +31,7 @@ TERMINAL_STATUSES = ('success', 'error', 'stopped')
 FAILED_STATUSES = ('error', 'stopped')
 
 # Options that are copied into the launch body unchanged (no flag guards them).
-_PLAIN_FIELDS = (('message', 'message'), ('playbook', 'playbook'))
+_PLAIN_FIELDS = (('task_message', 'message'), ('playbook', 'playbook'))
 
 # Override -> (where the template keeps its flag, flag name, first version that enforces it).
 # Before that version the server either honoured the field unconditionally or had no flag.
@@ -102,7 +102,7 @@ def as_list(value):
 
 def requested_overrides(options):
     """The override names the user actually set (None means not set; empty lists count as set)."""
-    names = ('message', 'playbook', 'git_branch', 'inventory', 'environment', 'secret_environment', 'arguments',
+    names = ('task_message', 'playbook', 'git_branch', 'inventory', 'environment', 'secret_environment', 'arguments',
              'limit', 'tags', 'skip_tags', 'debug', 'debug_level', 'semaphore_dry_run', 'semaphore_diff', 'params')
     return [name for name in names if options.get(name) is not None]
 

@@ -60,8 +60,10 @@ options:
     type: bool
     default: false
     version_added: 1.0.0
-  message:
-    description: A description of this run. Semaphore field C(message).
+  task_message:
+    description:
+      - A description of this run, shown in Semaphore's task list. Semaphore field C(message).
+      - Not called C(message), a name Ansible reserves for itself.
     type: str
     version_added: 1.0.0
   git_branch:
@@ -144,8 +146,8 @@ options:
     version_added: 1.0.0
   params:
     description:
-      - Raw C(params) for the task, merged under the options above; for Terraform/OpenTofu templates for example
-        V({plan: true}), V({destroy: true}) or V({auto_approve: true}). Semaphore 2.11 and later.
+      - 'Raw C(params) for the task, merged under the options above; for Terraform/OpenTofu templates for example
+        V({"plan": true}), V({"destroy": true}) or V({"auto_approve": true}). Semaphore 2.11 and later.'
       - Values must have the types Semaphore expects, or the server answers HTTP 500.
     type: dict
     version_added: 1.0.0
@@ -194,7 +196,7 @@ EXAMPLES = r'''
     api_token: "{{ semaphore_token }}"
     project: Demo
     template: Deploy app
-    message: "release {{ release }}"
+    task_message: "release {{ release }}"
     git_branch: "release/{{ release }}"
     environment:
       version: "{{ release }}"
@@ -401,7 +403,7 @@ def main():
         template=dict(type='raw'),
         task_id=dict(type='int'),
         force=dict(type='bool', default=False),
-        message=dict(type='str'),
+        task_message=dict(type='str'),
         git_branch=dict(type='str'),
         playbook=dict(type='str'),
         inventory=dict(type='raw'),

@@ -59,7 +59,7 @@ def test_payload_shape_follows_the_server_version(version, top_level, in_params)
 
 def test_strings_the_server_wants_as_json():
     payload = build_payload(3, {'environment': {'version': '1.2', 'n': 1}, 'secret_environment': {'pw': 's3cr3t'},
-                                'arguments': ['-e', 'x=1'], 'message': 'nightly', 'git_branch': 'main',
+                                'arguments': ['-e', 'x=1'], 'task_message': 'nightly', 'git_branch': 'main',
                                 'playbook': 'other.yml'}, (2, 16, 0), inventory_id=2)
     assert json.loads(payload['environment']) == {'version': '1.2', 'n': 1}
     assert isinstance(payload['environment'], str)
@@ -83,7 +83,7 @@ def test_a_launch_without_overrides_is_just_the_template():
 
 def test_overrides_the_locked_template_refuses_on_2_16():
     options = {'limit': ['web1'], 'tags': ['t'], 'skip_tags': ['s'], 'debug': True, 'inventory': 2,
-               'arguments': ['-v'], 'git_branch': 'dev', 'message': 'ok', 'semaphore_diff': True}
+               'arguments': ['-v'], 'git_branch': 'dev', 'task_message': 'ok', 'semaphore_diff': True}
     refused = dict(check_overrides(options, LOCKED, (2, 16, 51)))
     assert sorted(refused) == ['arguments', 'debug', 'git_branch', 'inventory', 'limit', 'skip_tags', 'tags']
     assert 'allow_override_limit' in refused['limit']

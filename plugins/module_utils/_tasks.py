@@ -304,7 +304,8 @@ def expected_run_seconds(recent_tasks, sample=5):
     """
     runs, queues = [], []
     for task in recent_tasks or []:
-        if task.get('status') not in TERMINAL_STATUSES:
+        # A stopped run says nothing about how long a full run takes.
+        if task.get('status') not in ('success', 'error'):
             continue
         timings = task_timings(task)
         if timings['duration'] is None or timings['duration'] < 0:

@@ -1,0 +1,169 @@
+"""Test control API under /_sim/ (never written to the request log)."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from .auth import totp_code
+from .core import SIM_KEY, Simulator
+from .faults import Fault, FaultError
+from .state import TERMINAL
+
+CONTROL_FIELDS = ("duration", "result", "output_lines", "confirm")
+
+
+def _sim(request: web.Request) -> Simulator:
+    return request.app[SIM_KEY]
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status)
+
+
+def _bad(message: str) -> web.Response:
+    return _json({"error": message}, 400)
+
+
+async def _body(request: web.Request) -> Any:
+    raw = await request.read()
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+async def get_log(request: web.Request) -> web.Response:
+    """``GET /_sim/log``."""
+    return _json({"entries": _sim(request).log.entries})
+
+
+async def clear_log(request: web.Request) -> web.Response:
+    """``DELETE /_sim/log``."""
+    _sim(request).log.clear()
+    return _json({"entries": []})
+
+
+async def add_fault(request: web.Request) -> web.Response:
+    """``POST /_sim/faults``."""
+    try:
+        fault = Fault.from_json(await _body(request))
+    except FaultError as exc:
+        return _bad(str(exc))
+    _sim(request).faults.add(fault)
+    return _json(fault.to_json(), 201)
+
+
+async def list_faults(request: web.Request) -> web.Response:
+    """``GET /_sim/faults`` (extra): the faults still armed."""
+    return _json({"faults": [fault.to_json() for fault in _sim(request).faults.items]})
+
+
+async def clear_faults(request: web.Request) -> web.Response:
+    """``DELETE /_sim/faults``."""
+    _sim(request).faults.clear()
+    return _json({"faults": []})
+
+
+async def get_state(request: web.Request) -> web.Response:
+    """``GET /_sim/state``."""
+    sim = _sim(request)
+    store = sim.store
+    users = store.users
+    sessions = [s for s in store.sessions.values() if not s.expired]
+    return _json({
+        "profile": sim.profile.name,
+        "version": sim.profile.version,
+        "sessions_active": len(sessions),
+        "tokens": [{"prefix": t.id[:8], "user": users[t.user_id].username if t.user_id in users else None,
+                    "expired": t.expired, "name": t.name} for t in store.tokens.values()],
+        "tasks": [{"id": t.id, "template_id": t.template_id, "project_id": t.project_id, "status": t.status,
+                   "user": users[t.user_id].username if t.user_id in users else None,
+                   "params": t.params, "effective": {k: v for k, v in t.effective.items() if k != "arguments_error"},
+                   "lines": len(store.outputs.get(t.id, [])), "finished": t.status in TERMINAL}
+                  for t in sorted(store.tasks.values(), key=lambda t: t.id)],
+        "queue": list(sim.pool.queue),
+        "running": sorted(sim.pool.running),
+        "config": sim.config,
+    })
+
+
+async def reset(request: web.Request) -> web.Response:
+    """``POST /_sim/reset``: back to the seed."""
+    _sim(request).reset()
+    return _json({"reset": True})
+
+
+async def set_config(request: web.Request) -> web.Response:
+    """``POST /_sim/config`` ``{"websocket": bool, "max_parallel_tasks": int}``."""
+    sim = _sim(request)
+    body = await _body(request)
+    if not isinstance(body, dict):
+        return _bad("body must be a JSON object")
+    if "websocket" in body:
+        sim.config["websocket"] = bool(body["websocket"])
+    if "max_parallel_tasks" in body:
+        try:
+            value = int(body["max_parallel_tasks"])
+        except (TypeError, ValueError):
+            return _bad("max_parallel_tasks must be an integer")
+        # §8: zero is replaced by the default, so the limit cannot be switched off
+        sim.config["max_parallel_tasks"] = value if value > 0 else sim.default_config["max_parallel_tasks"]
+        sim.pool.kick()
+    return _json(sim.config)
+
+
+async def get_totp(request: web.Request) -> web.Response:
+    """``GET /_sim/totp?user=totpuser``: the current code."""
+    sim = _sim(request)
+    name = request.query.get("user", "totpuser")
+    for user in sim.store.users.values():
+        if name in (user.username, user.email) and user.totp_secret:
+            return _json({"code": totp_code(user.totp_secret)})
+    return _json({"error": f"no TOTP user {name!r}"}, 404)
+
+
+async def set_template(request: web.Request) -> web.Response:
+    """``POST /_sim/templates/{id}``: change how a template's runs behave."""
+    sim = _sim(request)
+    try:
+        template = sim.store.templates[int(request.match_info["template_id"])]
+    except (KeyError, ValueError):
+        return _json({"error": "no such template"}, 404)
+    body = await _body(request)
+    if not isinstance(body, dict):
+        return _bad("body must be a JSON object")
+    if "result" in body and body["result"] not in ("success", "error"):
+        return _bad("result must be success or error")
+    try:
+        if "duration" in body:
+            template.sim["duration"] = max(float(body["duration"]), 0.0)
+        if "output_lines" in body:
+            template.sim["output_lines"] = max(int(body["output_lines"]), 1)
+    except (TypeError, ValueError):
+        return _bad("duration and output_lines must be numbers")
+    if "result" in body:
+        template.sim["result"] = body["result"]
+    if "confirm" in body:
+        template.sim["confirm"] = bool(body["confirm"])
+    for key in ("allow_parallel_tasks",):
+        if key in body:
+            template.data[key] = bool(body[key])
+    return _json({"id": template.id, "name": template.name, "sim": template.sim})
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the control routes."""
+    app.router.add_get("/_sim/log", get_log)
+    app.router.add_delete("/_sim/log", clear_log)
+    app.router.add_get("/_sim/faults", list_faults)
+    app.router.add_post("/_sim/faults", add_fault)
+    app.router.add_delete("/_sim/faults", clear_faults)
+    app.router.add_get("/_sim/state", get_state)
+    app.router.add_post("/_sim/reset", reset)
+    app.router.add_post("/_sim/config", set_config)
+    app.router.add_get("/_sim/totp", get_totp)
+    app.router.add_post("/_sim/templates/{template_id}", set_template)

@@ -1,0 +1,78 @@
+"""The simulator object: profile, configuration, store, pool, websocket hub, faults and request log."""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from aiohttp import web
+
+from .faults import Faults, RequestLog
+from .profiles import Profile
+from .state import TERMINAL, Hub, Store, Task, TaskPool, log_event, update_event
+from .timefmt import now_ns, truncate
+
+DEFAULT_MAX_PARALLEL_TASKS = 10  # §8 rule 1
+
+
+class Simulator:  # pylint: disable=too-many-instance-attributes
+    """Everything one running simulator holds."""
+
+    def __init__(self, profile: Profile, seed: dict[str, Any], websocket: bool = True) -> None:
+        self.profile = profile
+        self.seed = copy.deepcopy(seed)
+        self.default_config: dict[str, Any] = {"websocket": websocket, "max_parallel_tasks": DEFAULT_MAX_PARALLEL_TASKS}
+        self.config = dict(self.default_config)
+        self.store = Store(profile, copy.deepcopy(self.seed))
+        self.hub = Hub()
+        self.faults = Faults()
+        self.log = RequestLog()
+        self.pool = TaskPool(self)
+
+    def start(self) -> None:
+        """Start background work (needs the running event loop)."""
+        self.pool.start()
+
+    async def shutdown(self) -> None:
+        """Stop background work and close sockets."""
+        await self.pool.shutdown()
+        await self.hub.close_all()
+
+    def reset(self) -> None:
+        """Back to the seed: tasks, tokens, sessions, faults, log and configuration."""
+        self.pool.cancel_all()
+        self.store = Store(self.profile, copy.deepcopy(self.seed))
+        self.faults.clear()
+        self.log.clear()
+        self.config = dict(self.default_config)
+
+    # ---- task events ---------------------------------------------------------------------
+    def set_status(self, task: Task, status: str) -> None:
+        """Change a task's status, set start/end and push an ``update`` event (§7, §9)."""
+        if task.status == "stopped" and status != "stopped":
+            return  # §6.6: the transition guard only protects tasks that are already stopped
+        task.status = status
+        stamp = truncate(now_ns(), 6)
+        if status == "running" and task.start is None:
+            task.start = stamp
+        if status in TERMINAL and task.end is None:
+            task.end = stamp
+        self.push_update(task)
+        if status in TERMINAL:
+            self.pool.kick()
+
+    def push_update(self, task: Task) -> None:
+        """§9 status message to project members and admins."""
+        self.hub.broadcast(self.store.recipients(task.project_id), update_event(task))
+
+    def push_log(self, task: Task, stamp: int, text: str) -> None:
+        """§9 output-line message to project members and admins."""
+        self.hub.broadcast(self.store.recipients(task.project_id), log_event(task, stamp, text))
+
+    def write_line_now(self, task: Task, text: str) -> None:
+        """A server line written directly (e.g. ``Task 57 added to queue``)."""
+        stamp = now_ns()
+        self.store.add_output(task, [(stamp, text)])
+        self.push_log(task, stamp, text)
+
+
+SIM_KEY: web.AppKey[Simulator] = web.AppKey("simulator", Simulator)

@@ -1,0 +1,565 @@
+"""Data model, seed loading, websocket hub and the task pool that really runs tasks in the background."""
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from . import output
+from .profiles import Profile
+from .timefmt import fmt_time, now_ns, truncate
+
+LOG = logging.getLogger("semaphore_sim")
+
+# §2.3: role -> permission bits (run tasks 1, update project 2, manage resources 4, manage users 8).
+ROLE_PERMISSIONS = {"owner": 15, "manager": 5, "task_runner": 1, "guest": 0}
+PERM_RUN = 1
+PERM_MANAGE = 4
+
+TERMINAL = ("success", "error", "stopped")  # §7
+SESSION_INACTIVITY_NS = 7 * 24 * 3600 * 1_000_000_000  # §2.1 (a)
+OUTPUT_BATCH_LINES = 500  # §6.4: batches of up to 500 lines ...
+OUTPUT_BATCH_SECONDS = 0.5  # ... roughly every 500 ms
+RUNNER_TICK = 0.05
+POOL_TICK = 5.0  # §8: the pool also walks the queue on a 5-second tick
+WS_BUFFER = 256  # §9: slow clients are dropped when 256 messages are buffered
+
+
+@dataclass
+class User:
+    """A Semaphore user (§4 GET /api/user)."""
+
+    id: int
+    username: str
+    name: str
+    email: str
+    password: str
+    admin: bool = False
+    totp_secret: str | None = None
+    created: int = 0
+
+
+@dataclass
+class Template:
+    """A task template (§6 Template object) plus the simulator's ``sim`` run description."""
+
+    id: int
+    project_id: int
+    name: str
+    playbook: str
+    data: dict[str, Any]
+    sim: dict[str, Any]
+
+    def flag(self, name: str) -> bool:
+        """A boolean option, looked up at top level or in ``task_params``."""
+        if name in self.data:
+            return bool(self.data[name])
+        return bool(self.data.get("task_params", {}).get(name, False))
+
+
+@dataclass
+class Project:
+    """A project with its members and resources."""
+
+    id: int
+    name: str
+    created: int
+    members: dict[int, str]
+    data: dict[str, Any]
+    inventories: dict[int, dict[str, Any]] = field(default_factory=dict)
+    repositories: dict[int, dict[str, Any]] = field(default_factory=dict)
+    environments: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class Token:
+    """An API token; ``id`` is the secret itself (§5.1)."""
+
+    id: str
+    user_id: int
+    created: int
+    expired: bool = False
+    name: str = ""
+    expires_at: int | None = None
+
+
+@dataclass
+class Session:
+    """A login session behind the ``semaphore`` cookie (§2.1)."""
+
+    id: int
+    cookie: str
+    user_id: int
+    created: int
+    last_active: int
+    expired: bool = False
+    verified: bool = True
+
+
+@dataclass
+class Task:
+    """A task row (§6.5); ``effective`` records what the simulated run honoured."""
+
+    id: int
+    template_id: int
+    project_id: int
+    user_id: int
+    created: int
+    status: str = "waiting"
+    playbook: str = ""
+    environment: str = ""
+    arguments: str | None = None
+    git_branch: str | None = None
+    message: str = ""
+    inventory_id: int | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    limit: str = ""
+    debug: bool = False
+    dry_run: bool = False
+    diff: bool = False
+    build_task_id: int | None = None
+    version: str | None = None
+    commit_hash: str | None = None
+    commit_message: str = ""
+    start: int | None = None
+    end: int | None = None
+    effective: dict[str, Any] = field(default_factory=dict)
+
+
+def new_token_secret() -> str:
+    """§5.1: 32 random bytes, URL-safe base64 with padding, lower-cased: 44 characters."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii").lower()
+
+
+class Hub:
+    """Websocket clients; every event goes to project members and admins (§9)."""
+
+    def __init__(self) -> None:
+        self.clients: dict[int, set[WsClient]] = {}
+
+    def add(self, client: WsClient) -> None:
+        """Register a connected socket."""
+        self.clients.setdefault(client.user_id, set()).add(client)
+
+    def remove(self, client: WsClient) -> None:
+        """Forget a socket."""
+        self.clients.get(client.user_id, set()).discard(client)
+
+    def broadcast(self, user_ids: set[int], payload: dict[str, Any]) -> None:
+        """Queue one JSON text frame for every socket of the given users."""
+        if not self.clients:
+            return
+        text = json.dumps(payload, separators=(",", ":"))
+        for user_id in user_ids:
+            for client in list(self.clients.get(user_id, ())):
+                client.push(text)
+
+    async def close_all(self) -> None:
+        """Close every socket (shutdown)."""
+        for clients in list(self.clients.values()):
+            for client in list(clients):
+                await client.close()
+        self.clients.clear()
+
+
+class WsClient:
+    """One websocket with its bounded send buffer."""
+
+    def __init__(self, ws: web.WebSocketResponse, user_id: int) -> None:
+        self.ws = ws
+        self.user_id = user_id
+        self.queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=WS_BUFFER)
+        self.sender: asyncio.Task[None] | None = None
+        self.dropped = False
+
+    def push(self, text: str) -> None:
+        """Buffer a message; a full buffer drops the connection like the real server (§9)."""
+        if self.dropped:
+            return
+        try:
+            self.queue.put_nowait(text)
+        except asyncio.QueueFull:
+            self.dropped = True
+            LOG.info("websocket of user %s dropped: send buffer full", self.user_id)
+            asyncio.get_running_loop().create_task(self.close())
+
+    async def run_sender(self) -> None:
+        """Send buffered messages until closed."""
+        while not self.ws.closed:
+            text = await self.queue.get()
+            if text is None:
+                break
+            try:
+                await self.ws.send_str(text)
+            except (ConnectionError, RuntimeError):
+                break
+
+    async def close(self) -> None:
+        """Close the socket."""
+        self.dropped = True
+        if not self.ws.closed:
+            await self.ws.close()
+        try:
+            self.queue.put_nowait(None)
+        except asyncio.QueueFull:
+            if self.sender is not None:
+                self.sender.cancel()
+
+
+class Store:  # pylint: disable=too-many-instance-attributes
+    """All server data, built from the seed."""
+
+    def __init__(self, profile: Profile, seed: dict[str, Any]) -> None:
+        self.profile = profile
+        self.users: dict[int, User] = {}
+        self.projects: dict[int, Project] = {}
+        self.templates: dict[int, Template] = {}
+        self.tokens: dict[str, Token] = {}
+        self.sessions: dict[str, Session] = {}
+        self.tasks: dict[int, Task] = {}
+        self.outputs: dict[int, list[tuple[int, str]]] = {}
+        self.next_task_id = 1
+        self.next_session_id = 1
+        self._load(seed)
+
+    def _load(self, seed: dict[str, Any]) -> None:
+        created = truncate(now_ns() - 86400 * 1_000_000_000, 0)
+        for raw in seed.get("users", []):
+            user = User(id=int(raw["id"]), username=str(raw["username"]), name=str(raw.get("name", raw["username"])),
+                        email=str(raw["email"]), password=str(raw["password"]), admin=bool(raw.get("admin", False)),
+                        totp_secret=raw.get("totp_secret"), created=created)
+            self.users[user.id] = user
+        by_name = {user.username: user.id for user in self.users.values()}
+        for raw in seed.get("projects", []):
+            members = {by_name[name]: role for name, role in (raw.get("members") or {}).items()}
+            data = {key: raw[key] for key in ("alert", "alert_chat", "max_parallel_tasks", "type") if key in raw}
+            project = Project(id=int(raw["id"]), name=str(raw["name"]), created=created, members=members, data=data)
+            for kind in ("inventories", "repositories", "environments"):
+                target = getattr(project, kind)
+                for item in raw.get(kind, []) or []:
+                    target[int(item["id"])] = dict(item)
+            self.projects[project.id] = project
+            for traw in raw.get("templates", []) or []:
+                tdata = {key: value for key, value in traw.items() if key not in ("id", "name", "playbook", "sim")}
+                sim = {"duration": 2.0, "result": "success", "output_lines": 30, "confirm": False}
+                sim.update(traw.get("sim") or {})
+                template = Template(id=int(traw["id"]), project_id=project.id, name=str(traw["name"]),
+                                    playbook=str(traw.get("playbook", "")), data=tdata, sim=sim)
+                self.templates[template.id] = template
+
+    # ---- lookups -------------------------------------------------------------------------
+    def find_user_by_login(self, auth: str) -> User | None:
+        """§3: ``email = auth OR username = auth`` after lower-casing ``auth``."""
+        for user in self.users.values():
+            if auth and (user.email == auth or user.username == auth):
+                return user
+        return None
+
+    def permissions(self, user: User, project: Project) -> int:
+        """Permission bits of a user in a project; admins who are not members get everything."""
+        role = project.members.get(user.id)
+        if role is None:
+            return 15 if user.admin else 0
+        return ROLE_PERMISSIONS.get(role, 0)
+
+    def recipients(self, project_id: int) -> set[int]:
+        """§9: members of the project and all system admins."""
+        ids = {user.id for user in self.users.values() if user.admin}
+        project = self.projects.get(project_id)
+        if project is not None:
+            ids.update(project.members)
+        return ids
+
+    def template_tasks(self, template_id: int) -> list[Task]:
+        """Tasks of one template, newest first."""
+        return sorted((t for t in self.tasks.values() if t.template_id == template_id), key=lambda t: -t.id)
+
+    def add_output(self, task: Task, lines: list[tuple[int, str]]) -> None:
+        """Store lines (the batched database write)."""
+        self.outputs.setdefault(task.id, []).extend(lines)
+
+
+class TaskPool:
+    """§8: the queue, the blocking rules and the simulated runs."""
+
+    def __init__(self, sim: Any) -> None:
+        self.sim = sim
+        self.queue: list[int] = []
+        self.running: dict[int, asyncio.Task[None]] = {}
+        self.signals: dict[int, asyncio.Event] = {}
+        self.wake = asyncio.Event()
+        self._loop_task: asyncio.Task[None] | None = None
+
+    @property
+    def store(self) -> Store:
+        """The current store (replaced on reset)."""
+        return self.sim.store  # type: ignore[no-any-return]
+
+    def start(self) -> None:
+        """Start the queue walker."""
+        self._loop_task = asyncio.get_running_loop().create_task(self._queue_loop())
+
+    async def shutdown(self) -> None:
+        """Cancel every run and the queue walker."""
+        self.cancel_all()
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            try:
+                await self._loop_task
+            except asyncio.CancelledError:
+                pass
+
+    def cancel_all(self) -> None:
+        """Forget every queued and running task (reset)."""
+        for runner in self.running.values():
+            runner.cancel()
+        self.running.clear()
+        self.queue.clear()
+        self.signals.clear()
+
+    def is_active(self, task_id: int) -> bool:
+        """Queued or running in this pool."""
+        return task_id in self.running or task_id in self.queue
+
+    def enqueue(self, task: Task) -> None:
+        """Queue a new task and tell the walker."""
+        self.queue.append(task.id)
+        self.signals[task.id] = asyncio.Event()
+        self.kick()
+
+    def kick(self) -> None:
+        """§8: every queue event makes the pool walk the queue."""
+        self.wake.set()
+
+    def signal(self, task_id: int) -> None:
+        """Wake a run waiting for confirmation or stop."""
+        event = self.signals.get(task_id)
+        if event is not None:
+            event.set()
+
+    async def _queue_loop(self) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self.wake.wait(), timeout=POOL_TICK)
+            except asyncio.TimeoutError:
+                pass
+            self.wake.clear()
+            self.handle_queue()
+
+    def _blocks(self, task: Task) -> bool:
+        store = self.store
+        running = [store.tasks[tid] for tid in self.running if tid in store.tasks]
+        if len(running) >= self.sim.config["max_parallel_tasks"]:
+            return True  # §8 rule 1: global limit
+        template = store.templates.get(task.template_id)
+        parallel = template is not None and store.profile.template_parallel_flag and template.flag("allow_parallel_tasks")
+        if not parallel and any(t.template_id == task.template_id for t in running):
+            return True  # §8 rule 2: one active task per template
+        project = store.projects.get(task.project_id)
+        limit = int(project.data.get("max_parallel_tasks") or 0) if project else 0
+        if limit > 0 and sum(1 for t in running if t.project_id == task.project_id) >= limit:
+            return True  # §8 rule 3: project limit
+        return False
+
+    def handle_queue(self) -> None:
+        """Start every queued task that nothing blocks (FIFO)."""
+        loop = asyncio.get_running_loop()
+        for task_id in list(self.queue):
+            task = self.store.tasks.get(task_id)
+            if task is None or task.status in ("error", "stopped"):
+                # §7: queued tasks already in error are dropped; a force-stopped one is simply stopped.
+                self.queue.remove(task_id)
+                continue
+            if self._blocks(task):
+                continue
+            self.queue.remove(task_id)
+            runner = Runner(self.sim, task, self.signals.setdefault(task_id, asyncio.Event()))
+            self.running[task_id] = loop.create_task(runner.run())
+
+    def finished(self, task_id: int) -> None:
+        """A run ended: free its slot and walk the queue."""
+        self.running.pop(task_id, None)
+        self.signals.pop(task_id, None)
+        self.kick()
+
+    def force_stop(self, task_id: int) -> None:
+        """§6.6 force: the process is killed at once."""
+        runner = self.running.pop(task_id, None)
+        if runner is not None:
+            runner.cancel()
+        if task_id in self.queue:
+            self.queue.remove(task_id)
+        self.signals.pop(task_id, None)
+        self.kick()
+
+
+class Runner:  # pylint: disable=too-few-public-methods
+    """One simulated run: status sequence (§7) and batched output (§6.4)."""
+
+    def __init__(self, sim: Any, task: Task, signal: asyncio.Event) -> None:
+        self.sim = sim
+        self.task = task
+        self.signal = signal
+        self.pending: list[tuple[int, str]] = []
+        self.done = False
+
+    @property
+    def store(self) -> Store:
+        """The store this run belongs to."""
+        return self.sim.store  # type: ignore[no-any-return]
+
+    def emit(self, text: str) -> None:
+        """One output line: pushed on the websocket at once, stored with the next batch."""
+        stamp = now_ns()
+        self.pending.append((stamp, text))
+        self.sim.push_log(self.task, stamp, text)
+        if len(self.pending) >= OUTPUT_BATCH_LINES:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the pending batch."""
+        if self.pending and self.store.tasks.get(self.task.id) is self.task:
+            self.store.add_output(self.task, self.pending)
+        self.pending = []
+
+    async def _flusher(self) -> None:
+        while not self.done:
+            await asyncio.sleep(OUTPUT_BATCH_SECONDS)
+            self.flush()
+        # the last lines land shortly after the final status (§6.4)
+        await asyncio.sleep(OUTPUT_BATCH_SECONDS / 2)
+        self.flush()
+
+    def _stop_requested(self) -> bool:
+        return self.task.status in ("stopping", "stopped")
+
+    async def _play(self, lines: Iterator[str], total: int, seconds: float) -> bool:
+        """Emit ``total`` lines spread over ``seconds``; False when a stop interrupted it."""
+        loop = asyncio.get_running_loop()
+        begin = loop.time()
+        emitted = 0
+        ticks = int(max(seconds, 0.0) / RUNNER_TICK) + 2
+        for _ in range(ticks):
+            if self._stop_requested():
+                return False
+            elapsed = loop.time() - begin
+            due = total if seconds <= 0 else min(total, int(total * elapsed / seconds) + 1)
+            while emitted < due:
+                line = next(lines, None)
+                if line is None:
+                    emitted = total
+                    break
+                self.emit(line)
+                emitted += 1
+            if emitted >= total and elapsed >= seconds:
+                break
+            await asyncio.sleep(RUNNER_TICK)
+        for line in lines:  # whatever the rounding left over
+            self.emit(line)
+        return not self._stop_requested()
+
+    async def _finish_stopping(self) -> None:
+        """A plain stop: the process is killed and the run ends as ``stopped``."""
+        self.emit(f"{output.RED}Task stopped by user{output.RESET}")
+        await asyncio.sleep(0.2)
+        self.sim.set_status(self.task, "stopped")
+
+    async def run(self) -> None:
+        """The whole run; always frees the pool slot."""
+        flusher = asyncio.get_running_loop().create_task(self._flusher())
+        try:
+            await self._run()
+        except asyncio.CancelledError:
+            raise
+        finally:
+            self.done = True
+            self.sim.pool.finished(self.task.id)
+            if flusher.done():
+                self.flush()
+
+    async def _run(self) -> None:  # pylint: disable=too-many-return-statements
+        task = self.task
+        store = self.store
+        if task.status == "stopping":
+            self.sim.set_status(task, "stopped")  # §6.6: a stopped waiting task ends when dequeued
+            return
+        template = store.templates[task.template_id]
+        project = store.projects[task.project_id]
+        sim = template.sim
+        duration = max(float(sim.get("duration", 2.0)), 0.0)
+        total = max(int(sim.get("output_lines", 30)), 1)
+        failed = str(sim.get("result", "success")) == "error"
+        self.sim.set_status(task, "starting")
+        repo = project.repositories.get(int(template.data.get("repository_id") or 0), {})
+        prep = output.preparation_lines(task.id, template.name, str(repo.get("git_url", "")), template.id)
+        if not await self._play(iter(prep), len(prep), min(1.0, duration / 4)):
+            await self._finish_stopping()
+            return
+        if task.effective.get("arguments_error"):
+            self.emit(f"{output.RED}Error: invalid arguments JSON: {task.arguments}{output.RESET}")
+            self.sim.set_status(task, "error")
+            return
+        self.sim.set_status(task, "running")
+        run_seconds = max(duration - min(1.0, duration / 4), 0.0)
+        app = str(template.data.get("app") or "ansible")
+        params = task.params
+        if app in ("terraform", "tofu", "terragrunt") or sim.get("confirm"):
+            await self._run_confirmable(total, run_seconds, failed, params)
+            return
+        hosts = list(task.effective.get("hosts") or ["web1", "web2"])
+        lines = output.ansible_lines(total - len(prep), hosts, failed)
+        if not await self._play(lines, max(total - len(prep), 8), run_seconds):
+            await self._finish_stopping()
+            return
+        self.sim.set_status(task, "error" if failed else "success")
+
+    async def _run_confirmable(self, total: int, seconds: float, failed: bool, params: dict[str, Any]) -> None:
+        """§7: plan -> waiting_confirmation -> confirmed -> running (apply), or rejected -> error."""
+        task = self.task
+        plan = output.terraform_plan_lines(max(total // 2, 8))
+        if not await self._play(iter(plan), len(plan), seconds / 2):
+            await self._finish_stopping()
+            return
+        if params.get("plan"):
+            self.sim.set_status(task, "success")  # §7: plan-only runs end in success
+            return
+        if not params.get("auto_approve") and self.task.template_id in self.store.templates:
+            self.signal.clear()
+            self.sim.set_status(task, "waiting_confirmation")
+            while task.status == "waiting_confirmation":
+                await self.signal.wait()
+                self.signal.clear()
+            if task.status in ("stopping", "stopped"):
+                await self._finish_stopping()
+                return
+            if task.status == "rejected":
+                self.emit("Apply rejected by user")
+                await asyncio.sleep(0.1)
+                self.sim.set_status(task, "error")
+                return
+            self.sim.set_status(task, "running")
+        apply = output.terraform_apply_lines(max(total - len(plan), 3), failed)
+        if not await self._play(iter(apply), len(apply), seconds / 2):
+            await self._finish_stopping()
+            return
+        self.sim.set_status(task, "error" if failed else "success")
+
+
+def update_event(task: Task) -> dict[str, Any]:
+    """§9 status message."""
+    return {"type": "update", "start": fmt_time(task.start), "end": fmt_time(task.end), "status": task.status,
+            "task_id": task.id, "template_id": task.template_id, "project_id": task.project_id,
+            "version": task.version}
+
+
+def log_event(task: Task, stamp: int, text: str) -> dict[str, Any]:
+    """§9 output-line message."""
+    return {"type": "log", "output": text, "time": fmt_time(stamp), "task_id": task.id,
+            "project_id": task.project_id}

@@ -126,13 +126,17 @@ class TaskRunner:
             result.update(task_result(client, project_id, task))
             if not params['wait']:
                 return result
+            if events is not None:
+                events.watch(task['id'])
             expected = expected_run_seconds(history) if history is not None else expected_run_seconds(
                 [template['last_task']] if _has_timing(template) else [])
             task = self._wait(project_id, task, events, expected, result)
         finally:
             if events is not None:
                 events.close()
-        return self._finish(project_id, task, result)
+        # The socket was open before the task existed: its lines are the whole output unless it broke.
+        streamed = events.streamed_lines() if events is not None else None
+        return self._finish(project_id, task, result, streamed)
 
     def _post(self, project_id, template_id, payload, history, result):
         attempt = utc_now()
@@ -170,15 +174,15 @@ class TaskRunner:
                                       params['output_lines']))
             raise _fail(exc, result) from None
 
-    def _output(self, project_id, task, settle=0.0):
+    def _output(self, project_id, task, settle=0.0, streamed=None):
         try:
-            return fetch_output(self.client, project_id, task, settle=settle, sleep=self.sleep)
+            return fetch_output(self.client, project_id, task, settle=settle, sleep=self.sleep, streamed=streamed)
         except SemaphoreError as exc:
             self.warn('could not read the output of task {0}: {1}'.format(task.get('id'), exc))
             return []
 
-    def _finish(self, project_id, task, result):
-        output = self._output(project_id, task, settle=0.5)
+    def _finish(self, project_id, task, result, streamed=None):
+        output = self._output(project_id, task, settle=0.5, streamed=streamed)
         result.update(task_result(self.client, project_id, task, output, self.params['output_lines']))
         if task.get('status') in FAILED_STATUSES and self.params.get('state', 'started') == 'started':
             raise _fail(SemaphoreTaskFailed(task), result)

@@ -346,12 +346,23 @@ def task_result(client, project_id, task, raw_output=None, output_lines=200):
     return result
 
 
-def fetch_output(client, project_id, task, timeout=None, settle=0.5, sleep=time.sleep):
-    """The output of a finished task, read once; read once more after ``settle`` seconds if an
-    Ansible run's PLAY RECAP is not there yet (the last lines can trail the final status, section 6.4)."""
+def fetch_output(client, project_id, task, timeout=None, settle=0.5, sleep=time.sleep, streamed=None):
+    """The output of a finished task, read once.
+
+    The server stores output in batches about every 500 ms, so its last lines can trail the final
+    status (section 6.4). When an Ansible run's PLAY RECAP is missing, the tail is taken from
+    ``streamed`` (every line the websocket pushed, when complete and consistent with what was
+    read), else the output is read once more after ``settle`` seconds.
+    """
     raw = client.get_task_output(project_id, task['id'], timeout=timeout)
     ansible = task.get('status') in ('success', 'error') and _looks_like_ansible(raw)
-    if ansible and not has_recap(output_text_lines(raw[-60:])) and settle:
+    if not ansible or has_recap(output_text_lines(raw[-60:])):
+        return raw
+    if streamed and len(streamed) > len(raw) and has_recap(output_text_lines(streamed[-60:])):
+        stored = output_text_lines(raw)
+        if stored == output_text_lines(streamed[:len(raw)]):
+            return list(raw) + [{'output': line} for line in streamed[len(raw):]]
+    if settle:
         sleep(settle)
         raw = client.get_task_output(project_id, task['id'], timeout=timeout)
     return raw

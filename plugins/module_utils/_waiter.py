@@ -109,6 +109,19 @@ class TaskEvents:
         self._ws = ws
         self._clock = clock
         self.broken = False
+        self.watched = None
+        # Output lines of the watched task as pushed by the server, in order. Complete only when the
+        # socket was open before the task was created and never broke (see streamed_lines).
+        self.lines = []
+
+    def watch(self, task_id):
+        """Collect the output lines of ``task_id`` from now on."""
+        self.watched = task_id
+        self.lines = []
+
+    def streamed_lines(self):
+        """The watched task's whole output as streamed, or None when lines may be missing."""
+        return None if self.broken else list(self.lines)
 
     @classmethod
     def open(cls, client, timeout, warn=None):
@@ -152,9 +165,13 @@ class TaskEvents:
             except Exception:  # pylint: disable=broad-except
                 self.broken = True
                 return None
-            status = _status_for(frame, task_id)
-            if status in _WAKE_STATUSES:
-                return status
+            event = _event(frame)
+            if event.get('task_id') != task_id:
+                continue
+            if event.get('type') == 'log' and task_id == self.watched:
+                self.lines.append(str(event.get('output') or ''))
+            elif event.get('type') == 'update' and event.get('status') in _WAKE_STATUSES:
+                return event['status']
         return None
 
     def close(self):
@@ -164,16 +181,14 @@ class TaskEvents:
             pass
 
 
-def _status_for(frame, task_id):
+def _event(frame):
     if isinstance(frame, bytes):
         frame = frame.decode('utf-8', 'replace')
     try:
         event = json.loads(frame)
     except (TypeError, ValueError):
-        return None
-    if isinstance(event, dict) and event.get('type') == 'update' and event.get('task_id') == task_id:
-        return event.get('status')
-    return None
+        return {}
+    return event if isinstance(event, dict) else {}
 
 
 class TaskWaiter:

@@ -19,6 +19,7 @@ from ansible_collections.semaphore.api.plugins.module_utils._tasks import (
     build_payload,
     check_overrides,
     expected_run_seconds,
+    fetch_output,
     output_text_lines,
     parse_recap,
     redact_payload,
@@ -176,3 +177,37 @@ def test_expected_duration_from_recent_tasks():
 ])
 def test_which_failures_may_hide_a_created_task(error, lost):
     assert answer_was_lost(error) is lost
+
+
+class OutputClient:
+    def __init__(self, *answers):
+        self.answers = list(answers)
+        self.reads = 0
+
+    def get_task_output(self, project_id, task_id, timeout=None):
+        self.reads += 1
+        return self.answers.pop(0)
+
+
+STORED = [{'output': 'PLAY [all] ***'}, {'output': 'ok: [web1]'}]
+FULL = STORED + [{'output': 'PLAY RECAP ***'}, {'output': 'web1 : ok=1 changed=0 unreachable=0 failed=0'}]
+
+
+def test_a_trailing_recap_is_taken_from_the_stream_without_a_second_read():
+    client = OutputClient(STORED)
+    streamed = [line['output'] for line in FULL]
+    raw = fetch_output(client, 1, {'id': 5, 'status': 'success'}, streamed=streamed, sleep=lambda s: None)
+    assert client.reads == 1 and parse_recap(output_text_lines(raw)) is not None
+
+
+def test_an_inconsistent_stream_is_not_trusted_and_the_output_is_read_again():
+    client = OutputClient(STORED, FULL)
+    slept = []
+    raw = fetch_output(client, 1, {'id': 5, 'status': 'success'}, streamed=['x', 'y', 'PLAY RECAP ***', 'h : ok=1'],
+                       sleep=slept.append)
+    assert client.reads == 2 and slept == [0.5] and raw == FULL
+
+
+def test_a_complete_output_is_read_once():
+    client = OutputClient(FULL)
+    assert fetch_output(client, 1, {'id': 5, 'status': 'success'}, sleep=lambda s: None) == FULL and client.reads == 1

@@ -244,3 +244,16 @@ def test_socket_honours_tls_settings_and_timeout(monkeypatch, verify, expected):
     client.verify = verify
     assert TaskEvents.open(client, 7) is not None
     assert seen['sslopt'] == expected and seen['timeout'] == 7 and seen['header'] == ['Authorization: Bearer x']
+
+
+@pytest.mark.skipif(not _waiter.HAS_WEBSOCKET, reason='websocket-client not installed')
+def test_events_collect_the_watched_task_lines():
+    frames = [json.dumps({'type': 'log', 'task_id': 6, 'output': 'other task'}),
+              json.dumps({'type': 'log', 'task_id': 5, 'output': 'PLAY RECAP ***'}),
+              json.dumps({'type': 'update', 'task_id': 5, 'status': 'success'})]
+    events = TaskEvents(FakeSocket(frames))
+    events.watch(5)
+    assert events.wait(5, 10) == 'success'
+    assert events.streamed_lines() == ['PLAY RECAP ***']
+    events.broken = True
+    assert events.streamed_lines() is None

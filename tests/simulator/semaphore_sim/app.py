@@ -610,8 +610,8 @@ async def create_task(request: web.Request) -> web.Response:  # pylint: disable=
         # §6.1: invalid environment JSON -> the task exists in ``error`` and the API answers 500
         sim.set_status(task, "error")
         return empty(500)
+    sim.push_update(task)  # §9: an update is sent when the task is queued
     sim.write_line_now(task, output.queued_line(task.id))
-    sim.push_update(task)
     sim.pool.enqueue(task)
     data = views.task_json(profile, sim.store, task)
     data["created"] = _nano(created)

@@ -78,6 +78,8 @@ def ansible_lines(total: int, hosts: list[str], failed: bool) -> Iterator[str]:
                 yield f"{YELLOW}changed: [{host}]{RESET}"
             else:
                 yield f"{GREEN}ok: [{host}]{RESET}"
+    for index in range(budget - steps * per_step):  # pad to exactly ``total`` lines
+        yield f"{GREEN}ok: [{hosts[index % len(hosts)]}] => (item=file_{index}){RESET}"
     if failed:
         yield ""
         yield (f"{RED}fatal: [{hosts[0]}]: FAILED! => {{\"changed\": false, "

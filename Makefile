@@ -15,6 +15,9 @@ TARBALL := build/semaphore-api-$(VERSION).tar.gz
 SIM_PROFILES ?= 2.10 2.16 2.18
 export SIM_PROFILES
 
+# `make -j test` must still run the steps one after the other.
+.NOTPARALLEL:
+
 .PHONY: help venv demo test sanity units simtests integration lint galaxy bench clean distclean
 
 help:

@@ -10,13 +10,15 @@
 #        hack/ansible-test.sh --sync-only     (only refresh the copy)
 # Environment:
 #   VENV                 venv holding ansible-core (default: .venv)
-#   COPY_ROOT            where ansible_collections/ goes (default: build)
+#   COPY_ROOT            where ansible_collections/ goes (default: build/ansible-test-<command>,
+#                        one per command so that sanity, units and integration can run side by side)
 #   INTEGRATION_CONFIG   file to place as tests/integration/integration_config.yml in the copy
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 venv=${VENV:-${repo}/.venv}
-copy_root=${COPY_ROOT:-${repo}/build}
+command=${1:-none}
+copy_root=${COPY_ROOT:-${repo}/build/ansible-test-${command#--}}
 dest=${copy_root}/ansible_collections/semaphore/api
 
 cd "${repo}"

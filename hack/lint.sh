@@ -11,7 +11,8 @@ export PATH=${venv}/bin:${PATH}
 echo "== antsibull-docs lint-collection-docs" >&2
 # It loads plugin docs through ansible-doc, which needs the ansible_collections/ layout: use the
 # same copy ansible-test uses.
-copy=build/ansible_collections/semaphore/api
+export COPY_ROOT=${repo}/build/lint
+copy=${COPY_ROOT}/ansible_collections/semaphore/api
 hack/ansible-test.sh --sync-only
 (cd "${copy}" && antsibull-docs lint-collection-docs --plugin-docs .)
 
@@ -19,7 +20,7 @@ echo "== ansible-lint examples/ tests/integration/targets/" >&2
 # Also from the copy: there the collection resolves as semaphore.api (module names, the
 # module_defaults action group) without ansible-lint installing anything, and its .ansible/
 # cache stays out of the source tree.
-(cd "${copy}" && ANSIBLE_COLLECTIONS_PATH=${repo}/build ansible-lint examples/ tests/integration/targets/)
+(cd "${copy}" && ANSIBLE_COLLECTIONS_PATH=${COPY_ROOT} ansible-lint examples/ tests/integration/targets/)
 
 echo "== antsibull-changelog lint" >&2
 antsibull-changelog lint

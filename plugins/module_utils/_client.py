@@ -249,6 +249,9 @@ class SemaphoreClient:
         if status not in expected:
             message = _server_message(response)
             if status == 401:
+                if message in ('TOTP_REQUIRED', 'EMAIL_OTP_REQUIRED'):
+                    # Reference section 3: the login succeeded but the session waits for a second factor.
+                    message += ': this account needs a one-time code; set otp_code (or SEMAPHORE_OTP_CODE), or use an api_token'
                 raise SemaphoreAuthError(method, path, status, message or _auth_hint(self))
             if status == 404:
                 if path[len(self._display_prefix):] in ALWAYS_PRESENT_PATHS:

@@ -184,7 +184,7 @@ msg:
 
 from ansible_collections.semaphore.api.plugins.module_utils._client import SemaphoreError
 from ansible_collections.semaphore.api.plugins.module_utils._module import SemaphoreModule
-from ansible_collections.semaphore.api.plugins.module_utils._tokens import TokenManager
+from ansible_collections.semaphore.api.plugins.module_utils._tokens import PREFIX_LENGTH, TokenManager
 
 
 def main():
@@ -203,6 +203,10 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
+    if params['token'] and len(params['token']) <= PREFIX_LENGTH:
+        # An 8-character prefix is what Semaphore itself lists; it is not a secret, and masking it
+        # would also mask the prefixes in the result.
+        module.no_log_values.discard(params['token'])
     if params['state'] == 'absent' and (params['rotate'] or params['expires_at']):
         module.fail_json(msg='rotate and expires_at only apply to state=present')
     with module.client() as client:

@@ -126,7 +126,7 @@ def test_totp_code_is_verified_after_login():
 def test_missing_totp_code_surfaces_the_server_reason():
     client, adapter = make_client([answer(204), answer(401, {'error': 'TOTP_REQUIRED'})],
                                   api_token=None, username='totpuser', password='x')
-    with pytest.raises(SemaphoreAuthError, match='TOTP_REQUIRED'):
+    with pytest.raises(SemaphoreAuthError, match='TOTP_REQUIRED: this account needs a one-time code; set otp_code'):
         client.current_user()
 
 

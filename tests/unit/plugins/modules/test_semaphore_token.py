@@ -98,3 +98,21 @@ def test_info_active_only(run_module):
               {'id': 'bbbbbbbb', 'created': '2024-02-01T00:00:00Z'}]
     rc, result, dummy_adapter = run_module(semaphore_token_info.main, {'url': URL, 'api_token': SECRET, 'active_only': True}, [answer(200, listed)])
     assert [t['prefix'] for t in result['tokens']] == ['bbbbbbbb']
+
+
+def test_a_prefix_given_as_token_is_not_masked_in_the_result(run_module):
+    listed = [{'id': 'kwofd61g', 'created': '2024-01-01T00:00:00Z', 'user_id': 1}]
+    rc, result, adapter = run_module(semaphore_token.main, {'url': URL, 'api_token': 'x' * 43 + '=', 'token': 'kwofd61g', 'state': 'absent'},
+                                     [answer(200, listed), answer(204)])
+    assert rc == 0 and result['changed'] is True
+    assert result['revoked'][0]['prefix'] == 'kwofd61g'
+    assert adapter.paths()[-1] == 'DELETE api/user/tokens/kwofd61g'
+
+
+def test_a_full_secret_given_as_token_stays_masked(run_module):
+    listed = [{'id': 'kwofd61g', 'created': '2024-01-01T00:00:00Z', 'user_id': 1}]
+    rc, result, adapter = run_module(semaphore_token.main, {'url': URL, 'api_token': 'x' * 43 + '=', 'token': SECRET, 'state': 'absent'},
+                                     [answer(200, listed), answer(204)])
+    assert rc == 0
+    assert SECRET not in json.dumps(result)
+    assert adapter.paths()[-1] == 'DELETE api/user/tokens/kwofd61g'

@@ -23,6 +23,7 @@ from ansible_collections.semaphore.api.plugins.module_utils._client import (
     SemaphoreError,
     SemaphoreHTTPError,
     SemaphoreResponseError,
+    parse_time,
 )
 
 # Section 7: the only statuses that end a task. Everything else (waiting, starting, running,
@@ -258,25 +259,6 @@ def has_recap(lines):
 
 
 # -- timings ----------------------------------------------------------------------------------------
-
-def parse_time(value):
-    """An aware datetime from an RFC 3339 timestamp with any fractional precision, or None."""
-    if not value or not isinstance(value, str) or value.startswith('0001-01-01'):
-        return None
-    match = re.match(r'^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)?$', value.strip())
-    if not match:
-        return None
-    base, fraction, zone = match.groups()
-    stamp = datetime.datetime.strptime(base, '%Y-%m-%dT%H:%M:%S')
-    if fraction:
-        stamp = stamp.replace(microsecond=int(fraction[:6].ljust(6, '0')))
-    offset = datetime.timedelta(0)
-    if zone and zone != 'Z':
-        sign = 1 if zone[0] == '+' else -1
-        digits = zone[1:].replace(':', '')
-        offset = sign * datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-    return stamp.replace(tzinfo=datetime.timezone(offset))
-
 
 def _seconds(later, earlier):
     if later is None or earlier is None:

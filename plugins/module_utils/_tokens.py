@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime
 import re
 
-from ansible_collections.semaphore.api.plugins.module_utils._client import SemaphoreError
+from ansible_collections.semaphore.api.plugins.module_utils._client import SemaphoreError, parse_time
 
 PREFIX_LENGTH = 8
 # The server refuses shorter or other values with 400 (reference section 5, DELETE).
@@ -27,22 +27,6 @@ _TOKEN_VALUE = re.compile(r'^[A-Za-z0-9_=-]{8,}$')
 
 class TokenInputError(SemaphoreError):
     """The token options cannot be acted on (bad prefix, feature missing on this server version)."""
-
-
-def parse_time(text):
-    """RFC 3339 with optional fraction (Go's time.Time) to an aware datetime; None when empty."""
-    if not text:
-        return None
-    match = re.match(r'^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.\d+)?(Z|[+-]\d{2}:\d{2})?$', text)
-    if not match:
-        return None
-    zone = match.group(2) or 'Z'
-    value = datetime.datetime.strptime(match.group(1), '%Y-%m-%dT%H:%M:%S')
-    if zone == 'Z':
-        return value.replace(tzinfo=datetime.timezone.utc)
-    sign = 1 if zone[0] == '+' else -1
-    offset = datetime.timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
-    return value.replace(tzinfo=datetime.timezone(sign * offset))
 
 
 def token_view(raw):

@@ -383,10 +383,11 @@ class TaskPool:
             runner = Runner(self.sim, task, self.signals.setdefault(task_id, asyncio.Event()))
             self.running[task_id] = loop.create_task(runner.run())
 
-    def finished(self, task_id: int) -> None:
-        """A run ended: free its slot and walk the queue."""
-        self.running.pop(task_id, None)
-        self.signals.pop(task_id, None)
+    def finished(self, task_id: int, runner: asyncio.Task[Any] | None) -> None:
+        """A run ended: free its slot (unless reset or force-stop already did) and walk the queue."""
+        if runner is not None and self.running.get(task_id) is runner:
+            del self.running[task_id]
+            self.signals.pop(task_id, None)
         self.kick()
 
     def force_stop(self, task_id: int) -> None:
@@ -476,11 +477,9 @@ class Runner:  # pylint: disable=too-few-public-methods
         flusher = asyncio.get_running_loop().create_task(self._flusher())
         try:
             await self._run()
-        except asyncio.CancelledError:
-            raise
         finally:
             self.done = True
-            self.sim.pool.finished(self.task.id)
+            self.sim.pool.finished(self.task.id, asyncio.current_task())
             if flusher.done():
                 self.flush()
 

@@ -14,6 +14,7 @@ Server quirks live in the named methods below, each next to the section of the b
 from __future__ import annotations
 
 import datetime
+import email.utils
 import json
 import random
 import re
@@ -99,6 +100,18 @@ class SemaphoreResponseError(SemaphoreError):
 
 class SemaphoreLookupError(SemaphoreError):
     """A project, template or inventory name matched nothing, or more than one object."""
+
+
+def is_transient(exc):
+    """True for a failure that may pass by itself: no connection, no answer in time, a garbled
+    answer, or 429/502/503/504. Wrong credentials, unknown objects and TLS failures are not."""
+    if isinstance(exc, SemaphoreConnectionError):
+        return not exc.reason.startswith(('the server certificate', 'TLS error'))
+    if isinstance(exc, SemaphoreResponseError):
+        return True
+    if isinstance(exc, SemaphoreHTTPError):
+        return exc.status in RETRYABLE_STATUSES
+    return False
 
 
 def parse_version(text):
@@ -189,6 +202,9 @@ class SemaphoreClient:
         self._version = None
         self._user = None
         self.request_count = 0
+        # The server's clock (its Date header) at the last answer: tells which tasks are newer
+        # than a launch whose answer was lost, without trusting the local clock.
+        self.server_date = None
 
     # -- context management: a password session is always logged out -------------------------
 
@@ -249,11 +265,20 @@ class SemaphoreClient:
                 raise SemaphoreConnectionError(method, path, reason, sent=_maybe_sent(exc)) from None
             except requests.exceptions.RequestException as exc:
                 raise SemaphoreConnectionError(method, path, type(exc).__name__, sent=False) from None
+            self._note_server_date(response)
             if response.status_code in RETRYABLE_STATUSES and retry and attempt <= self.retries:
                 self._pause(method, path, attempt, 'HTTP {0}'.format(response.status_code),
                             response.headers.get('Retry-After'))
                 continue
             return self._decode(method, path, response, expected, parse)
+
+    def _note_server_date(self, response):
+        try:
+            stamp = email.utils.parsedate_to_datetime(response.headers.get('Date') or '')
+        except (TypeError, ValueError, IndexError):
+            return
+        if stamp is not None and stamp.tzinfo is not None:
+            self.server_date = stamp
 
     def _pause(self, method, path, attempt, reason, retry_after=None):
         delay = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** (attempt - 1)))
@@ -387,21 +412,21 @@ class SemaphoreClient:
 
     def resolve_project(self, project):
         """Project id for a name or id; an id is trusted as given and costs no request."""
-        if _as_id(project) is not None:
-            return _as_id(project)
+        if _as_id(project, 'project') is not None:
+            return _as_id(project, 'project')
         return _pick_by_name('project', project, self.list_projects())['id']
 
     def resolve_template(self, project_id, template, templates=None):
         """Template id for a name or id within a project."""
-        if _as_id(template) is not None:
-            return _as_id(template)
+        if _as_id(template, 'template') is not None:
+            return _as_id(template, 'template')
         if templates is None:
             templates = self.list_templates(project_id)
         return _pick_by_name('template', template, templates)['id']
 
     def resolve_inventory(self, project_id, inventory):
-        if _as_id(inventory) is not None:
-            return _as_id(inventory)
+        if _as_id(inventory, 'inventory') is not None:
+            return _as_id(inventory, 'inventory')
         return _pick_by_name('inventory', inventory, self.list_inventories(project_id))['id']
 
     # -- tasks (reference section 6) ---------------------------------------------------------------
@@ -475,14 +500,31 @@ class SemaphoreClient:
         return url, headers
 
 
-def _as_id(value):
-    """An int for a numeric id (int or digit string), else None (a name)."""
+def _as_id(value, kind='object'):
+    """An int for a numeric id (int or digit string), else None (a name).
+
+    Zero and negative numbers are refused here, before any request: Semaphore ids start at 1, and
+    a launch with template id 0 would reach the server as a write.
+    """
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return value
     text = str(value).strip()
-    return int(text) if text.isdigit() else None
+    if isinstance(value, float):
+        number = int(value) if value.is_integer() else None
+    elif isinstance(value, int) or re.match(r'^[-+]?\d+$', text):
+        number = int(text)
+    else:
+        return None
+    if number is None or number < 1:
+        raise SemaphoreError('{0} id must be a positive integer, got {1}'.format(kind, text))
+    return number
+
+
+def check_task_id(task_id):
+    """A task id given as an option must be a positive integer."""
+    if task_id is not None and task_id < 1:
+        raise SemaphoreError('task_id must be a positive integer, got {0}'.format(task_id))
+    return task_id
 
 
 def _pick_by_name(kind, name, items):

@@ -64,10 +64,13 @@ class SemaphoreModule(AnsibleModule):
 
     def fail_from_error(self, exc, **result):
         """Turn a client error into one clear failure; the message never holds a secret."""
+        message = str(exc)
         details = {}
+        # An uncertain launch or token creation carries the failure that caused it.
+        exc = getattr(exc, 'cause', None) or exc
         if isinstance(exc, SemaphoreHTTPError):
             details['status'] = exc.status
         if isinstance(exc, SemaphoreConnectionError):
             details['status'] = -1
         result.update(details)
-        self.fail_json(msg=str(exc), **result)
+        self.fail_json(msg=message, **result)

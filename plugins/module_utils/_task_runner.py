@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.semaphore.api.plugins.module_utils._client import SemaphoreError, _as_id
+from ansible_collections.semaphore.api.plugins.module_utils._client import SemaphoreError, _as_id, check_task_id
 from ansible_collections.semaphore.api.plugins.module_utils._tasks import (
     FAILED_STATUSES,
     TERMINAL_STATUSES,
@@ -71,12 +71,12 @@ class TaskRunner:
         client = self.client
         project_id = client.resolve_project(params['project'])
         template = None
-        if _as_id(params['template']) is None:
+        if _as_id(params['template'], 'template') is None:
             templates = client.list_templates(project_id)
             template_id = client.resolve_template(project_id, params['template'], templates)
             template = next(item for item in templates if item.get('id') == template_id)
         else:
-            template_id = _as_id(params['template'])
+            template_id = _as_id(params['template'], 'template')
             if needs_template(params):
                 template = client.get_template(project_id, template_id)
         inventory_id = None
@@ -139,7 +139,9 @@ class TaskRunner:
         return self._finish(project_id, task, result, streamed)
 
     def _post(self, project_id, template_id, payload, history, result):
-        attempt = utc_now()
+        # The server's own clock from the answer just before (floor of a second, so never later than
+        # the launch); the local clock, with a skew allowance, only when the server sent no Date.
+        attempt, skew = (self.client.server_date, 0.0) if self.client.server_date else (utc_now(), 120.0)
         try:
             return self.client.launch_task(project_id, payload)
         except SemaphoreError as exc:
@@ -147,7 +149,7 @@ class TaskRunner:
                 raise _fail(exc, result)
             newest = max((task.get('id', 0) for task in history), default=0) if history is not None else None
             try:
-                candidates = tasks_created_since(self.client, project_id, template_id, attempt, newest)
+                candidates = tasks_created_since(self.client, project_id, template_id, attempt, newest, skew=skew)
             except SemaphoreError as lookup:
                 self.warn('could not look for a task created by the lost launch: {0}'.format(lookup))
                 candidates = []
@@ -192,6 +194,7 @@ class TaskRunner:
 
     def stop(self):
         params = self.params
+        check_task_id(params['task_id'])
         project_id = self.client.resolve_project(params['project'])
         # GET first: a stop sent to a finished task overwrites its status with "stopped" (section 6.6).
         task = self.client.get_task(project_id, params['task_id'])
@@ -216,6 +219,7 @@ class TaskRunner:
     def info(self):
         params = self.params
         client = self.client
+        check_task_id(params.get('task_id'))
         project_id = client.resolve_project(params['project'])
         if params.get('task_id') is None:
             template_id = None
@@ -240,6 +244,33 @@ class TaskRunner:
         output = self._output(project_id, task, settle=0.5 if params['wait'] else 0.0)
         result.update(task_result(client, project_id, task, output, params['output_lines']))
         return result
+
+
+# Options that only shape a launch: with state=stopped they would be silently ignored.
+LAUNCH_ONLY = ('task_message', 'git_branch', 'playbook', 'inventory', 'environment', 'secret_environment', 'arguments',
+               'limit', 'tags', 'skip_tags', 'debug', 'debug_level', 'semaphore_dry_run', 'semaphore_diff', 'params')
+
+
+def contradictions(params, info=False):
+    """A message for options that contradict each other (checked before any request), or None."""
+    if info:
+        if params.get('wait') and params.get('task_id') is None:
+            return 'wait=true needs task_id: only a single task can be waited for'
+        return None
+    if params['state'] == 'stopped':
+        given = [name for name in LAUNCH_ONLY if params.get(name) is not None]
+        if params.get('if_running', 'launch') != 'launch':
+            given.append('if_running')
+        if params.get('stop_on_timeout'):
+            given.append('stop_on_timeout')
+        if given:
+            return 'state=stopped launches nothing, so these launch options would be ignored: {0}'.format(', '.join(given))
+        return None
+    if params.get('task_id') is not None:
+        return 'task_id only applies to state=stopped; a launch creates a new task'
+    if params.get('stop_on_timeout') and not params.get('wait'):
+        return 'stop_on_timeout needs wait=true: without waiting there is no timeout'
+    return None
 
 
 def _has_timing(template):

@@ -18,11 +18,25 @@ from __future__ import annotations
 import datetime
 import re
 
-from ansible_collections.semaphore.api.plugins.module_utils._client import SemaphoreError, parse_time
+from ansible_collections.semaphore.api.plugins.module_utils._client import (
+    SemaphoreConnectionError,
+    SemaphoreError,
+    SemaphoreHTTPError,
+    SemaphoreResponseError,
+    parse_time,
+)
 
 PREFIX_LENGTH = 8
 # The server refuses shorter or other values with 400 (reference section 5, DELETE).
 _TOKEN_VALUE = re.compile(r'^[A-Za-z0-9_=-]{8,}$')
+
+
+class TokenCreationUncertain(SemaphoreError):
+    """The token POST failed without a clear answer; it is never resent (a second token would be minted)."""
+
+    def __init__(self, cause, found):
+        self.cause = cause
+        super().__init__('the token request failed and was not repeated ({0}); {1}'.format(cause, found))
 
 
 class TokenInputError(SemaphoreError):
@@ -119,7 +133,7 @@ class TokenManager:
                 return self._reused(reusable[0], token, before)
         for raw in matches:
             self._revoke(raw)
-        created = None if self.check_mode else self.client.create_token(name=name, expires_at=expires_at)
+        created = None if self.check_mode else self._create(name, expires_at)
         after_prefixes = [p for p in self._prefixes(before) if p not in self._prefixes(matches)]
         after_prefixes.append(created['id'][:PREFIX_LENGTH] if created else '(new token)')
         result = {
@@ -132,6 +146,29 @@ class TokenManager:
             result['token'] = created['id']
             result['api_token'] = token_view(created)
         return result
+
+    def _create(self, name, expires_at):
+        """POST once. When the answer is lost the token may exist with its secret gone: say which."""
+        known = set(self._prefixes(self.tokens()))
+        try:
+            return self.client.create_token(name=name, expires_at=expires_at)
+        except (SemaphoreConnectionError, SemaphoreResponseError, SemaphoreHTTPError) as exc:
+            if isinstance(exc, SemaphoreConnectionError) and exc.sent is False:
+                raise
+            if isinstance(exc, SemaphoreHTTPError) and exc.status not in (500, 502, 503, 504):
+                raise
+            try:
+                fresh = [p for p in self._prefixes(newest_first(self.client.list_tokens())) if p not in known]
+            except SemaphoreError:
+                fresh = None
+            if fresh:
+                found = ('token(s) {0} appeared meanwhile and may be the one whose secret was lost; revoke with '
+                         'state=absent and token=<prefix>').format(', '.join(p + '...' for p in fresh))
+            elif fresh is None:
+                found = 'the token list could not be read to check whether one was created'
+            else:
+                found = 'no new token was created'
+            raise TokenCreationUncertain(exc, found) from None
 
     def _reused(self, raw, token, before):
         result = {

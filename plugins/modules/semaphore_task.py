@@ -393,7 +393,7 @@ stopped_on_timeout:
 
 from ansible_collections.semaphore.api.plugins.module_utils._client import SemaphoreError
 from ansible_collections.semaphore.api.plugins.module_utils._module import SemaphoreModule
-from ansible_collections.semaphore.api.plugins.module_utils._task_runner import WAIT_ARGSPEC, TaskRunner
+from ansible_collections.semaphore.api.plugins.module_utils._task_runner import WAIT_ARGSPEC, TaskRunner, contradictions
 
 
 def main():
@@ -429,6 +429,9 @@ def main():
         required_if=[('state', 'started', ('template',)), ('state', 'stopped', ('task_id',))],
         supports_check_mode=True,
     )
+    problem = contradictions(module.params)
+    if problem:
+        module.fail_json(msg=problem)
     with module.client() as client:
         runner = TaskRunner(client, module.params, check_mode=module.check_mode, warn=module.warn)
         try:

@@ -177,7 +177,7 @@ tasks:
 
 from ansible_collections.semaphore.api.plugins.module_utils._client import SemaphoreError
 from ansible_collections.semaphore.api.plugins.module_utils._module import SemaphoreModule
-from ansible_collections.semaphore.api.plugins.module_utils._task_runner import WAIT_ARGSPEC, TaskRunner
+from ansible_collections.semaphore.api.plugins.module_utils._task_runner import WAIT_ARGSPEC, TaskRunner, contradictions
 
 
 def main():
@@ -191,6 +191,9 @@ def main():
     argument_spec.update(WAIT_ARGSPEC)
     module = SemaphoreModule(argument_spec=argument_spec, mutually_exclusive=[('task_id', 'template')],
                              supports_check_mode=True)
+    problem = contradictions(module.params, info=True)
+    if problem:
+        module.fail_json(msg=problem)
     # An info module never answers a confirmation.
     params = dict(module.params, confirm='none')
     with module.client() as client:

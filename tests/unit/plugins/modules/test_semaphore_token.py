@@ -36,12 +36,24 @@ def test_password_login_creates_a_token_and_logs_out(run_module):
 
 def test_failure_still_logs_out_and_hides_the_password(run_module):
     rc, result, adapter = run_module(semaphore_token.main, {'url': URL, 'username': 'admin', 'password': PASSWORD},
-                                     [LOGIN, answer(200, []), answer(500), LOGOUT])
+                                     [LOGIN, answer(200, []), answer(500), answer(200, []), LOGOUT])
     assert rc == 1
-    assert result['msg'] == 'POST /api/user/tokens returned HTTP 500'
+    assert result['msg'] == ('the token request failed and was not repeated (POST /api/user/tokens returned HTTP 500); '
+                             'no new token was created')
     assert result['status'] == 500
     assert adapter.paths()[-1] == 'POST api/auth/logout'
     assert PASSWORD not in json.dumps(result)
+
+
+def test_lost_token_answer_is_not_resent_and_names_the_new_prefix(run_module):
+    rc, result, adapter = run_module(semaphore_token.main, {'url': URL, 'api_token': SECRET},
+                                     [answer(200, [{'id': 'aaaaaaaa', 'created': '2025-01-01T00:00:00Z'}]), answer(502),
+                                      answer(200, [{'id': 'bbbbbbbb', 'created': '2025-01-02T00:00:00Z'},
+                                                   {'id': 'aaaaaaaa', 'created': '2025-01-01T00:00:00Z'}])])
+    assert rc == 1
+    assert adapter.paths().count('POST api/user/tokens') == 1
+    assert 'bbbbbbbb...' in result['msg'] and 'aaaaaaaa' not in result['msg']
+    assert result['status'] == 502
 
 
 def test_check_mode_sends_no_write(run_module):

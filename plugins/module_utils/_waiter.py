@@ -20,7 +20,7 @@ import socket
 import ssl
 import time
 
-from ansible_collections.semaphore.api.plugins.module_utils._client import SemaphoreError
+from ansible_collections.semaphore.api.plugins.module_utils._client import SemaphoreError, is_transient
 from ansible_collections.semaphore.api.plugins.module_utils._tasks import TERMINAL_STATUSES, parse_time
 
 try:
@@ -39,6 +39,7 @@ DENSE_STEP = 0.8                   # around the expected end
 EARLY_LOOK = 1.5                   # one early poll on a long task: preparation failures, and its start time
 SOCKET_SAFETY = (15.0, 30.0, 60.0)  # safety polls while the socket is up
 MIN_DELAY = 0.2
+MAX_FAILED_POLLS = 5               # consecutive polls (each already retried) that may fail in a wait
 
 
 class SemaphoreTimeout(SemaphoreError):
@@ -212,6 +213,7 @@ class TaskWaiter:
         self.warn = warn or (lambda message: None)
         self.confirmation_handled = False
         self.polls = 0
+        self.failed_polls = 0
 
     def wait(self, task):
         start = self.clock()
@@ -252,11 +254,19 @@ class TaskWaiter:
             timeout = max(1.0, min(self.client.timeout, deadline - self.clock()))
         self.polls += 1
         try:
-            return self.client.get_task(self.project_id, last['id'], timeout=timeout) or last
-        except SemaphoreError:
+            task = self.client.get_task(self.project_id, last['id'], timeout=timeout) or last
+        except SemaphoreError as exc:
             if deadline is not None and self.clock() >= deadline:
                 raise SemaphoreTimeout(last, self.timeout) from None
-            raise
+            # A burst of 502/503 or a dropped connection outlasting one request's retries must not
+            # end the wait: the task runs on regardless. The next poll follows the schedule.
+            self.failed_polls += 1
+            if not is_transient(exc) or self.failed_polls > MAX_FAILED_POLLS:
+                raise
+            self.warn('could not read task {0} ({1}); still waiting'.format(last['id'], exc))
+            return last
+        self.failed_polls = 0
+        return task
 
     def _handle_confirmation(self, task):
         """Confirm or reject once (option ``confirm``); otherwise keep waiting for someone else."""

@@ -289,6 +289,7 @@ async def login(request: web.Request) -> web.Response:
                       verified=not (sim.profile.totp and user.totp_secret))
     sim.store.next_session_id += 1
     sim.store.sessions[cookie] = session
+    sim.remember("cookies", cookie)
     request["auth"] = AuthResult(kind="none", user=user)
     response = empty(204)
     response.set_cookie("semaphore", cookie, path="/", httponly=sim.profile.cookie_httponly or None,
@@ -331,6 +332,7 @@ async def verify(request: web.Request) -> web.Response:
     user = sim.store.users.get(session.user_id)
     if user is None or not user.totp_secret or not totp_valid(user.totp_secret, str(body.get("passcode") or "")):
         return error(401, "INVALID_PASSCODE")
+    sim.remember("totp_codes", str(body.get("passcode")))
     session.verified = True
     return empty(200)
 
@@ -386,6 +388,7 @@ async def create_token(request: web.Request) -> web.Response:
     token = Token(id=new_token_secret(), user_id=user.id, created=truncate(now_ns(), 0), name=name,
                   expires_at=expires_at)
     sim.store.tokens[token.id] = token
+    sim.remember("tokens", token.id)
     return send_json(views.token_json(sim.profile, token, listing=False), 201)
 
 
@@ -440,6 +443,14 @@ async def list_projects(request: web.Request) -> web.Response:
     projects = [p for p in sim.store.projects.values() if user.admin or user.id in p.members]
     projects.sort(key=lambda p: p.name)
     return send_json([views.project_json(sim.profile, p) for p in projects[:200]])
+
+
+async def list_inventories(request: web.Request) -> web.Response:
+    """GET /api/project/{id}/inventory: the project's inventories (id, name, project_id, type, inventory)."""
+    project, _perms = project_of(request)
+    items = [{"id": inv_id, "name": inv.get("name"), "project_id": project.id, "type": inv.get("type", "static"),
+              "inventory": inv.get("inventory", "")} for inv_id, inv in sorted(project.inventories.items())]
+    return send_json(items)
 
 
 async def get_project(request: web.Request) -> web.Response:
@@ -876,6 +887,7 @@ def create_app(sim: Simulator) -> web.Application:
         ("GET", "/api/user", get_user), ("GET", "/api/user/tokens", list_tokens),
         ("POST", "/api/user/tokens", create_token), ("DELETE", "/api/user/tokens/{token_id}", delete_token),
         ("GET", "/api/projects", list_projects), ("GET", "/api/project/{project_id}", get_project),
+        ("GET", "/api/project/{project_id}/inventory", list_inventories),
         ("GET", "/api/project/{project_id}/templates", list_templates),
         ("GET", "/api/project/{project_id}/templates/{template_id}", get_template),
         ("GET", "/api/project/{project_id}/templates/{template_id}/tasks", list_tasks),

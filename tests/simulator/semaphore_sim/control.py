@@ -10,6 +10,7 @@ from .auth import totp_code
 from .core import SIM_KEY, Simulator
 from .faults import Fault, FaultError
 from .state import TERMINAL
+from .timefmt import fmt_time
 
 CONTROL_FIELDS = ("duration", "result", "output_lines", "confirm")
 
@@ -83,7 +84,8 @@ async def get_state(request: web.Request) -> web.Response:
         "tasks": [{"id": t.id, "template_id": t.template_id, "project_id": t.project_id, "status": t.status,
                    "user": users[t.user_id].username if t.user_id in users else None,
                    "params": t.params, "effective": {k: v for k, v in t.effective.items() if k != "arguments_error"},
-                   "lines": len(store.outputs.get(t.id, [])), "finished": t.status in TERMINAL}
+                   "lines": len(store.outputs.get(t.id, [])), "finished": t.status in TERMINAL,
+                   "start": fmt_time(t.start, 6), "end": fmt_time(t.end, 6)}
                   for t in sorted(store.tasks.values(), key=lambda t: t.id)],
         "queue": list(sim.pool.queue),
         "running": sorted(sim.pool.running),
@@ -122,7 +124,9 @@ async def get_totp(request: web.Request) -> web.Response:
     name = request.query.get("user", "totpuser")
     for user in sim.store.users.values():
         if name in (user.username, user.email) and user.totp_secret:
-            return _json({"code": totp_code(user.totp_secret)})
+            code = totp_code(user.totp_secret)
+            sim.remember("totp_codes", code)
+            return _json({"code": code})
     return _json({"error": f"no TOTP user {name!r}"}, 404)
 
 
@@ -155,6 +159,14 @@ async def set_template(request: web.Request) -> web.Response:
     return _json({"id": template.id, "name": template.name, "sim": template.sim})
 
 
+async def get_secrets(request: web.Request) -> web.Response:
+    """``GET /_sim/secrets`` (test only): every token secret, session cookie and TOTP code issued
+    since start (kept across resets), and the seed passwords."""
+    sim = _sim(request)
+    passwords = sorted({str(u.get("password")) for u in sim.seed.get("users", []) if u.get("password")})
+    return _json({**{kind: list(values) for kind, values in sim.issued.items()}, "passwords": passwords})
+
+
 def add_routes(app: web.Application) -> None:
     """Register the control routes."""
     app.router.add_get("/_sim/log", get_log)
@@ -166,4 +178,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/_sim/reset", reset)
     app.router.add_post("/_sim/config", set_config)
     app.router.add_get("/_sim/totp", get_totp)
+    app.router.add_get("/_sim/secrets", get_secrets)
     app.router.add_post("/_sim/templates/{template_id}", set_template)

@@ -27,6 +27,16 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
         self.faults = Faults()
         self.log = RequestLog()
         self.pool = TaskPool(self)
+        # Every secret handed out since start (kept across resets), for GET /_sim/secrets: tests
+        # search logs and Ansible output for them.
+        self.issued: dict[str, list[str]] = {"tokens": [], "cookies": [], "totp_codes": []}
+
+    def remember(self, kind: str, value: str) -> None:
+        """Record a secret the simulator issued or accepted (bounded)."""
+        values = self.issued[kind]
+        if value and value not in values:
+            values.append(value)
+            del values[:-5000]
 
     def start(self) -> None:
         """Start background work (needs the running event loop)."""

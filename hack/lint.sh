@@ -30,7 +30,8 @@ version=$(python -c 'import yaml; print(yaml.safe_load(open("galaxy.yml"))["vers
 tarball=build/semaphore-api-${version}.tar.gz
 mkdir -p build
 ansible-galaxy collection build --force --output-path build/ . >/dev/null
-GALAXY_IMPORTER_CONFIG=${repo}/hack/galaxy-importer.cfg python -m galaxy_importer.main "${tarball}" \
+# From build/: galaxy-importer writes importer_result.json into the current directory.
+(cd build && GALAXY_IMPORTER_CONFIG=${repo}/hack/galaxy-importer.cfg python -m galaxy_importer.main "${repo}/${tarball}") \
     >build/galaxy-importer.log 2>&1 || { cat build/galaxy-importer.log >&2; exit 1; }
 if grep -E '^(ERROR|CRITICAL)' build/galaxy-importer.log >&2; then
     echo "galaxy-importer reported errors (full log: build/galaxy-importer.log)" >&2

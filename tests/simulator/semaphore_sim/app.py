@@ -669,8 +669,7 @@ def _record_effective(sim: Simulator, project: Project, template: Template, task
                 task.effective["arguments_error"] = True
         except ValueError:
             task.effective["arguments_error"] = True  # §6.1: the run fails, the API still answers 201
-    flags = task.params if sim.profile.task_params else {"debug": task.debug, "dry_run": task.dry_run,
-                                                          "diff": task.diff}
+    flags = task.params if sim.profile.task_params else {"debug": task.debug, "dry_run": task.dry_run, "diff": task.diff}
     task.effective.update({"inventory_id": inventory_id, "hosts": hosts, "arguments": arguments,
                            "git_branch": task.git_branch or template.data.get("git_branch"),
                            "playbook": task.playbook or template.playbook,

@@ -447,7 +447,7 @@ class Runner:  # pylint: disable=too-few-public-methods
         begin = loop.time()
         emitted = 0
         ticks = int(max(seconds, 0.0) / RUNNER_TICK) + 2
-        for _ in range(ticks):
+        for dummy_tick in range(ticks):
             if self._stop_requested():
                 return False
             elapsed = loop.time() - begin

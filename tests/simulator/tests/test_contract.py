@@ -594,8 +594,7 @@ def test_websocket(sim: Sim, spec: Spec) -> None:
             log = [e for e in events if e["type"] == "log"]
             assert log and set(log[0]) == {"type", "output", "time", "task_id", "project_id"}
             first_update = next(e for e in events if e["type"] == "update")
-            assert set(first_update) == {"type", "start", "end", "status", "task_id", "template_id", "project_id",
-                                      "version"}
+            assert set(first_update) == {"type", "start", "end", "status", "task_id", "template_id", "project_id", "version"}
     finally:
         admin_ws.close()
         member_ws.close()

@@ -65,8 +65,9 @@ def test_check_mode_sends_no_write(run_module):
 
 
 def test_diff_mode_shows_prefixes_only(run_module):
+    listed = [{'id': 'aaaaaaaa', 'created': '2025-01-01T00:00:00Z'}]
     rc, result, dummy_adapter = run_module(semaphore_token.main, {'url': URL, 'api_token': SECRET, '_ansible_diff': True},
-                               [answer(200, [{'id': 'aaaaaaaa', 'created': '2025-01-01T00:00:00Z'}]), created()])
+                                           [answer(200, listed), created()])
     assert rc == 0
     assert result['diff'] == {'before': {'tokens': ['aaaaaaaa']}, 'after': {'tokens': ['aaaaaaaa', 'kwofd61g']}}
 

@@ -208,6 +208,46 @@ EXAMPLES = r'''
   ansible.builtin.debug:
     msg: "{{ deploy.recap | dict2items | selectattr('value.changed', 'gt', 0) | map(attribute='key') }}"
 
+# A CI deploy step: wait for the task, fail the play when it fails, and show why.
+- name: Deploy from CI
+  block:
+    - name: Run the deploy template and wait for it
+      semaphore.api.semaphore_task:
+        project: Demo
+        template: Deploy app
+        git_branch: "{{ lookup('ansible.builtin.env', 'CI_COMMIT_REF_NAME') }}"
+        wait_timeout: 1800
+        stop_on_timeout: true
+      register: deploy
+  rescue:
+    - name: Show the end of the task's output
+      ansible.builtin.debug:
+        var: ansible_failed_result.output
+    - name: Fail the pipeline with the task's page
+      ansible.builtin.fail:
+        msg: "Semaphore task {{ ansible_failed_result.task_id | default('?') }} ended {{ ansible_failed_result.status | default('badly') }}: {{ ansible_failed_result.url | default('') }}"
+
+# Connection settings once for every semaphore.api module of the play.
+- name: Nightly runs
+  module_defaults:
+    group/semaphore.api.semaphore:
+      url: https://semaphore.example.com
+      api_token: "{{ vault_semaphore_token }}"
+  block:
+    - name: Backup
+      semaphore.api.semaphore_task:
+        project: Demo
+        template: Nightly backup
+    - name: Report
+      semaphore.api.semaphore_task:
+        project: Demo
+        template: Nightly report
+        wait: false
+
+# Ad-hoc, with the connection in environment variables:
+#   export SEMAPHORE_URL=https://semaphore.example.com SEMAPHORE_API_TOKEN=...
+#   ansible localhost -m semaphore.api.semaphore_task -a 'project=Demo template="Deploy app"'
+
 - name: Launch a dry run with --check --diff, do not wait
   semaphore.api.semaphore_task:
     project: 1

@@ -63,6 +63,7 @@ class TaskRunner:
         self.warn = warn or (lambda message: None)
         self.clock = clock or time.monotonic
         self.sleep = sleep or time.sleep
+        self.output_pause = None  # set by _wait: how long the ended task's output still needs
 
     # -- semaphore_task, state=started --------------------------------------------------------------
 
@@ -130,7 +131,7 @@ class TaskRunner:
                 events.watch(task['id'])
             expected = expected_run_seconds(history) if history is not None else expected_run_seconds(
                 [template['last_task']] if _has_timing(template) else [])
-            task = self._wait(project_id, task, events, expected, result)
+            task = self._wait(project_id, task, events, expected, result, launched=True)
         finally:
             if events is not None:
                 events.close()
@@ -156,13 +157,15 @@ class TaskRunner:
             result['possible_tasks'] = candidates
             raise _fail(SemaphoreLaunchUncertain(exc, candidates), result) from None
 
-    def _wait(self, project_id, task, events, expected, result):
+    def _wait(self, project_id, task, events, expected, result, launched=False):
         params = self.params
         waiter = TaskWaiter(self.client, project_id, timeout=params['wait_timeout'], poll_interval=params['poll_interval'],
                             confirm=params['confirm'], expected=expected, events=events, clock=self.clock,
-                            sleep=self.sleep, warn=self.warn)
+                            sleep=self.sleep, warn=self.warn, launched=launched)
         try:
-            return waiter.wait(task)[1]
+            task = waiter.wait(task)[1]
+            self.output_pause = waiter.output_pause(task)
+            return task
         except SemaphoreTimeout as exc:
             last = exc.task
             if params.get('stop_on_timeout'):
@@ -184,6 +187,9 @@ class TaskRunner:
             return []
 
     def _finish(self, project_id, task, result, streamed=None):
+        if streamed is None and self.output_pause:
+            # Without the socket's lines, read once when the last output batch is stored (section 6.4).
+            self.sleep(self.output_pause)
         output = self._output(project_id, task, settle=0.5, streamed=streamed)
         result.update(task_result(self.client, project_id, task, output, self.params['output_lines']))
         if task.get('status') in FAILED_STATUSES and self.params.get('state', 'started') == 'started':

@@ -35,10 +35,14 @@ _WAKE_STATUSES = TERMINAL_STATUSES + ('waiting_confirmation',)
 
 QUICK_DELAYS = (0.5, 1.0, 1.0, 2.0)  # a short task is seen finished at once
 UNKNOWN_STEP = 3.5                 # never-ran template: steady polls for the first minute
-DENSE_STEP = 0.8                   # around the expected end
+DENSE_STEP = 0.6                   # around the expected end
 EARLY_LOOK = 1.5                   # one early poll on a long task: preparation failures, and its start time
 SOCKET_SAFETY = (15.0, 30.0, 60.0)  # safety polls while the socket is up
 MIN_DELAY = 0.2
+# The server stores output in batches about every 500 ms, so a task's last lines (its PLAY RECAP)
+# can be readable only this long after its end (section 6.4). Without the socket's stream the
+# module cannot return complete output sooner, so polls aim there rather than at the end itself.
+OUTPUT_SETTLE = 0.6
 MAX_FAILED_POLLS = 5               # consecutive polls (each already retried) that may fail in a wait
 
 
@@ -88,8 +92,8 @@ class PollSchedule:
                 delay = elapsed * 0.25
             return self._bound(delay)
         run = self.expected[0]
-        target = end - (0.5 + 0.01 * run)
-        if count == 0 and target > 3.0:
+        target = end + OUTPUT_SETTLE - 0.1
+        if count == 0 and target > 4.0:
             return self._bound(EARLY_LOOK)
         if elapsed < target - 0.05:
             return self._bound(target - elapsed)
@@ -182,6 +186,18 @@ class TaskEvents:
             pass
 
 
+def _clock_offset(created, now):
+    """Server clock minus client clock, from a task created just now; None without a precise stamp.
+
+    The stamp was taken before the answer arrived, so the offset comes out slightly low and pauses
+    computed from it err on the long side.
+    """
+    if not isinstance(created, str) or '.' not in created:
+        return None
+    stamp = parse_time(created)
+    return None if stamp is None else stamp.timestamp() - now
+
+
 def _event(frame):
     if isinstance(frame, bytes):
         frame = frame.decode('utf-8', 'replace')
@@ -200,7 +216,7 @@ class TaskWaiter:
     """
 
     def __init__(self, client, project_id, timeout=None, poll_interval=30.0, confirm='none', expected=None,
-                 events=None, clock=time.monotonic, sleep=time.sleep, warn=None):
+                 events=None, clock=time.monotonic, sleep=time.sleep, warn=None, launched=False, wall=time.time):
         self.client = client
         self.project_id = project_id
         self.timeout = timeout if timeout and timeout > 0 else None
@@ -214,9 +230,15 @@ class TaskWaiter:
         self.confirmation_handled = False
         self.polls = 0
         self.failed_polls = 0
+        # ``launched``: the task was created just now, so its ``created`` stamp tells the server's clock.
+        self.launched = launched
+        self.wall = wall
+        self._offset = None
 
     def wait(self, task):
         start = self.clock()
+        if self.launched:
+            self._offset = _clock_offset(task.get('created'), self.wall())
         deadline = start + self.timeout if self.timeout else None
         last = task
         schedule = PollSchedule(self.poll_interval, self.expected)
@@ -241,6 +263,22 @@ class TaskWaiter:
                 delay = self._until_deadline(schedule.next_delay(now - start, last), deadline)
                 self.sleep(delay)
             last = self._poll(last, deadline)
+
+    def output_pause(self, task):
+        """Seconds until the ended ``task``'s output is all stored (section 6.4), or None when unknown.
+
+        Reading the output once, when it is complete, is cheaper than reading it at once and again
+        when the recap is missing. The server's clock is taken from the launched task's ``created``
+        (the client's clock may differ); an ``end`` stored to whole seconds (MySQL) is too coarse.
+        """
+        end = task.get('end')
+        if self._offset is None or not isinstance(end, str) or '.' not in end:
+            return None
+        ended = parse_time(end)
+        if ended is None:
+            return None
+        age = self.wall() + self._offset - ended.timestamp()
+        return max(0.0, min(OUTPUT_SETTLE, OUTPUT_SETTLE - age))
 
     def _until_deadline(self, delay, deadline):
         if deadline is None:

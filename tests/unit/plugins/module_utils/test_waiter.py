@@ -257,3 +257,37 @@ def test_events_collect_the_watched_task_lines():
     assert events.streamed_lines() == ['PLAY RECAP ***']
     events.broken = True
     assert events.streamed_lines() is None
+
+
+def test_polls_without_socket_aim_where_the_output_is_complete():
+    # Ran before (30 s run, 1 s queue): one early look, then the first poll after the expected end
+    # lands when the last output batch is stored (~0.5 s later), not before it.
+    waiter, server, clock = run(31.0, (30.0, 1.0))
+    done, task, elapsed = waiter.wait({'id': 5, 'status': 'waiting'})
+    assert server.gets == 2
+    assert _waiter.OUTPUT_SETTLE - 0.2 <= elapsed - 31.0 <= _waiter.OUTPUT_SETTLE
+
+
+@pytest.mark.parametrize('end, now_after_created, pause', [
+    ('2025-10-14T09:13:02.200000Z', 29.4, 0.6),    # seen at once: the full settle time
+    ('2025-10-14T09:13:02.200000Z', 30.0, 0.3),    # seen 0.3 s after the end (29.7 s after created)
+    ('2025-10-14T09:13:02.200000Z', 35.0, 0.0),    # seen late: the output is complete
+    ('2025-10-14T09:13:02Z', 29.9, None),          # whole seconds (MySQL): too coarse to tell
+])
+def test_output_pause_uses_the_server_clock_of_a_launched_task(end, now_after_created, pause):
+    clock = FakeClock()
+    server = FakeServer(clock, 0)
+    wall = {'now': 5000.0}  # the client's clock is 5000 s away from the server's: only differences count
+    waiter = TaskWaiter(server, 1, clock=clock, sleep=clock.sleep, launched=True, wall=lambda: wall['now'])
+    task = {'id': 5, 'status': 'success', 'created': '2025-10-14T09:12:32.500000Z', 'end': end}
+    waiter.wait(task)
+    wall['now'] += now_after_created
+    assert waiter.output_pause(task) == (None if pause is None else pytest.approx(pause, abs=1e-3))
+
+
+def test_output_pause_is_unknown_for_a_task_not_launched_now():
+    clock = FakeClock()
+    waiter = TaskWaiter(FakeServer(clock, 0), 1, clock=clock, sleep=clock.sleep, wall=lambda: 0.0)
+    task = {'id': 5, 'status': 'success', 'created': '2025-10-14T09:12:32.5Z', 'end': '2025-10-14T09:13:02.2Z'}
+    waiter.wait(task)
+    assert waiter.output_pause(task) is None

@@ -319,6 +319,9 @@ class SemaphoreClient:
     def _ensure_authenticated(self):
         if self.api_token or self._logged_in:
             return
+        if bool(self.username) != bool(self.password):
+            raise SemaphoreError('username and password must be given together; only {0} is set'.format(
+                'username' if self.username else 'password'))
         if not (self.username and self.password):
             raise SemaphoreError('no credentials: set api_token, or username and password '
                                  '(or SEMAPHORE_API_TOKEN, or SEMAPHORE_USERNAME and SEMAPHORE_PASSWORD)')

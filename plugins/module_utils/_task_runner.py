@@ -147,6 +147,8 @@ class TaskRunner:
             return self.client.launch_task(project_id, payload)
         except SemaphoreError as exc:
             if not answer_was_lost(exc):
+                # A clear refusal (400, 403, 404...) created nothing.
+                result['changed'] = False
                 raise _fail(exc, result)
             newest = max((task.get('id', 0) for task in history), default=0) if history is not None else None
             try:

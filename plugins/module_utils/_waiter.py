@@ -33,8 +33,11 @@ except ImportError:  # pragma: no cover - the waiter polls instead
 # Statuses the socket reports that make the waiter read the task at once.
 _WAKE_STATUSES = TERMINAL_STATUSES + ('waiting_confirmation',)
 
-QUICK_DELAYS = (0.5, 1.0, 1.0, 2.0)  # a short task is seen finished at once
-UNKNOWN_STEP = 3.5                 # never-ran template: steady polls for the first minute
+QUICK_DELAYS = (0.5, 1.0, 1.5)     # a short task is seen finished at once
+# Never-ran template: steady polls for the first minute (a 30 s task costs 11 polls, detection
+# lags 1.75 s on average), then a step that grows with the time already spent.
+UNKNOWN_STEP = 3.5
+UNKNOWN_GROWTH = 0.12
 DENSE_STEP = 0.6                   # around the expected end
 EARLY_LOOK = 1.5                   # one early poll on a long task: preparation failures, and its start time
 SOCKET_SAFETY = (15.0, 30.0, 60.0)  # safety polls while the socket is up
@@ -86,10 +89,8 @@ class PollSchedule:
         if end is None:
             if count < len(QUICK_DELAYS):
                 delay = QUICK_DELAYS[count]
-            elif elapsed < 60:
-                delay = UNKNOWN_STEP
             else:
-                delay = elapsed * 0.25
+                delay = max(UNKNOWN_STEP, elapsed * UNKNOWN_GROWTH)
             return self._bound(delay)
         run = self.expected[0]
         target = end + OUTPUT_SETTLE - 0.1

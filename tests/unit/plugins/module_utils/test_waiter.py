@@ -74,7 +74,8 @@ def run(ends_at, expected=None, poll_interval=30, events=None, timeout=None, con
 @pytest.mark.parametrize('ends_at, expected, max_polls, max_lag', [
     (2.0, None, 4, 1.1),          # never ran: quick first polls
     (2.0, (1.0, 1.0), 3, 0.9),    # ran before
-    (30.5, None, 12, 3.6),        # never ran, 30 s
+    (30.5, None, 11, 3.5),        # never ran, 30 s: 3.5 s steps after the quick polls
+    (121.0, None, 24, 0.12 * 121 + 0.1),  # never ran, 120 s: the step grows with the time spent
     (31.0, (30.0, 1.0), 5, 0.9),  # ran before, 30 s: sparse then dense near the end
     (121.0, (120.0, 1.0), 9, 0.9),
 ])

@@ -228,7 +228,7 @@ class SemaphoreClient:
     # -- generic request -----------------------------------------------------------------------
 
     def request(self, method, path, body=None, expected=(200,), retry=None, parse='json', timeout=None,
-                authenticate=True, raw_body=None):
+                authenticate=True, raw_body=None, deadline=None):
         """Send one request to ``/api`` + ``path`` and return the decoded answer.
 
         ``retry`` defaults to True for GET, HEAD and DELETE only. A request that can create
@@ -252,6 +252,8 @@ class SemaphoreClient:
         attempt = 0
         while True:
             attempt += 1
+            if deadline is not None and attempt > 1:
+                kwargs['timeout'] = max(0.5, min(timeout or self.timeout, deadline - time.monotonic()))
             try:
                 self.request_count += 1
                 response = self._session.request(method, url, headers=headers, **kwargs)
@@ -259,16 +261,15 @@ class SemaphoreClient:
                 raise SemaphoreConnectionError(method, path, _tls_reason(exc), sent=False) from None
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
                 reason = _connection_reason(exc, kwargs['timeout'])
-                if retry and attempt <= self.retries:
-                    self._pause(method, path, attempt, reason)
+                if retry and attempt <= self.retries and self._pause(method, path, attempt, reason, deadline=deadline):
                     continue
                 raise SemaphoreConnectionError(method, path, reason, sent=_maybe_sent(exc)) from None
             except requests.exceptions.RequestException as exc:
                 raise SemaphoreConnectionError(method, path, type(exc).__name__, sent=False) from None
             self._note_server_date(response)
-            if response.status_code in RETRYABLE_STATUSES and retry and attempt <= self.retries:
-                self._pause(method, path, attempt, 'HTTP {0}'.format(response.status_code),
-                            response.headers.get('Retry-After'))
+            if (response.status_code in RETRYABLE_STATUSES and retry and attempt <= self.retries
+                    and self._pause(method, path, attempt, 'HTTP {0}'.format(response.status_code),
+                                    response.headers.get('Retry-After'), deadline)):
                 continue
             return self._decode(method, path, response, expected, parse)
 
@@ -280,14 +281,18 @@ class SemaphoreClient:
         if stamp is not None and stamp.tzinfo is not None:
             self.server_date = stamp
 
-    def _pause(self, method, path, attempt, reason, retry_after=None):
+    def _pause(self, method, path, attempt, reason, retry_after=None, deadline=None):
+        """Sleep before retry ``attempt``; False (no sleep, no retry) when the deadline would pass."""
         delay = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** (attempt - 1)))
         delay = delay / 2 + random.uniform(0, delay / 2)  # jitter spreads parallel clients apart
         if retry_after and retry_after.strip().isdigit():
             delay = min(max(delay, float(retry_after)), 60.0)
+        if deadline is not None and time.monotonic() + delay >= deadline:
+            return False
         self._warn('{0} {1} failed ({2}); retry {3} of {4} in {5:.1f}s'.format(
             method, redact_path(path), reason, attempt, self.retries, delay))
         self._sleep(delay)
+        return True
 
     def _decode(self, method, path, response, expected, parse):
         status = response.status_code
@@ -446,9 +451,13 @@ class SemaphoreClient:
         return self.request('POST', self.task_path(project_id), payload, expected=(201, 200), retry=False)
 
     def get_task(self, project_id, task_id, timeout=None):
-        """One task. An unknown id gives 400, not 404 (reference section 6.3)."""
+        """One task. An unknown id gives 400, not 404 (reference section 6.3).
+
+        ``timeout`` bounds the whole call, retries included (the waiter's remaining wait_timeout).
+        """
+        deadline = time.monotonic() + timeout if timeout else None
         try:
-            return self.request('GET', self.task_path(project_id, task_id), timeout=timeout)
+            return self.request('GET', self.task_path(project_id, task_id), timeout=timeout, deadline=deadline)
         except SemaphoreHTTPError as exc:
             raise _unknown_task(exc, task_id) from None
 

@@ -314,3 +314,19 @@ def test_private_ca_survives_a_ca_bundle_in_the_environment(monkeypatch):
     client.verify = False
     client.list_projects()
     assert adapter.sent[1]['verify'] is False
+
+
+def test_a_deadline_ends_the_retries_of_a_task_read():
+    slept = []
+    client, adapter = make_client([answer(503), answer(503), answer(503), answer(200, {'id': 2})], sleep=slept.append)
+    with pytest.raises(SemaphoreHTTPError):
+        client.get_task(1, 2, timeout=0.3)
+    # The first backoff (0.25 s or more) plus the request already leaves no room before the deadline.
+    assert len(adapter.sent) <= 2
+
+
+def test_without_a_deadline_reads_are_retried_up_to_retries():
+    slept = []
+    client, adapter = make_client([answer(503), answer(503), answer(200, {'id': 2})], sleep=slept.append)
+    assert client.get_task(1, 2) == {'id': 2}
+    assert len(adapter.sent) == 3 and len(slept) == 2

@@ -28,7 +28,7 @@ def main(argv):
     headers = {'Authorization': 'Bearer ' + token, 'Accept': 'application/json'}
     kept = None
     if mode == 'launch':
-        for _ in range(extra):
+        for dummy in range(extra):
             response = session.post(url + '/api/project/1/tasks', json={'template_id': target}, headers=headers, timeout=30)
             response.raise_for_status()
         count = extra

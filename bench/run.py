@@ -24,6 +24,7 @@ BENCH_QUICK=1: a smoke run of a minute or so (fewer runs, no 30 s/120 s tasks, a
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import platform
@@ -186,7 +187,6 @@ class Sim:
 
 def parse_stamp(text):
     """RFC 3339 with microseconds (the simulator's /_sim/state) to epoch seconds."""
-    import datetime
     value = text.rstrip('Z')
     if '.' not in value:
         value += '.0'
@@ -282,10 +282,10 @@ _MEASURE = (
 
 def measure(cmd, timeout, env=None):
     """Run ``cmd`` under a wrapper: {wall, end (epoch), rss_mib (its max RSS), rc, err, out}."""
-    _, out, err, rc = run([VPY, '-c', _MEASURE] + cmd, timeout, env)
+    out, err, rc = run([VPY, '-c', _MEASURE] + cmd, timeout, env)[1:]
     if rc != 0 or not out:
         raise RuntimeError('measuring {0} failed: {1}'.format(cmd[:3], err[-1000:]))
-    head, _, rest = out.partition('\n')
+    head, rest = out.split('\n', 1)
     data = json.loads(head)
     data['out'] = rest
     return data
@@ -340,7 +340,7 @@ def lane_waits(ansible, sim, mode, results, warm=False, delay=0.0):
         runs = 1 if (mode == 'never' and template_id == TPL_2S) else LONG_RUNS[template_id]
         key = (mode, template_id)
         if template_id == TPL_2S:  # one at a time: the template does not run in parallel
-            for _ in range(runs):
+            for dummy in range(runs):
                 wait_run(ansible, sim, template_id, key, results)
             return
         inner = [threading.Thread(target=wait_run, args=(ansible, sim, template_id, key, results, STAGGER[template_id] * i))
@@ -367,7 +367,7 @@ def lane_quick(ansible, sim, results):
     for by in ('id', 'name'):
         for auth in ('token', 'password'):
             key = ('launch', by, auth)
-            for _ in range(QUICK_RUNS):
+            for dummy in range(QUICK_RUNS):
                 args = {'url': sim.url, 'project': 1, 'template': TPL_PARALLEL if by == 'id' else 'Parallel job', 'wait': False}
                 if auth == 'token':
                     args['api_token'] = sim.token
@@ -375,32 +375,31 @@ def lane_quick(ansible, sim, results):
                     args.update(username=ADMIN[0], password=ADMIN[1])
                 try:
                     seq = sim.last_seq()
-                    wall, events = ansible.adhoc('semaphore.api.semaphore_task', args, 120)
+                    wall = ansible.adhoc('semaphore.api.semaphore_task', args, 120)[0]
                     results.add(key, wall=wall, requests=sim.requests_since(seq))
                 except Exception as exc:  # pylint: disable=broad-except
                     results.error(key, exc)
-    for _ in range(QUICK_RUNS):
+    for dummy in range(QUICK_RUNS):
         seq = sim.last_seq()
         try:
-            wall, _, err, rc = run([VPY, os.path.join(ROOT, 'bench', 'baseline.py'), sim.url, sim.token, 'launch', str(TPL_PARALLEL)], 60)
+            wall = run([VPY, os.path.join(ROOT, 'bench', 'baseline.py'), sim.url, sim.token, 'launch', str(TPL_PARALLEL)], 60)[0]
             results.add(('base', 'launch'), wall=wall, requests=sim.requests_since(seq))
         except Exception as exc:  # pylint: disable=broad-except
             results.error('baseline launch', exc)
         # The floor of a module run: one ansible.builtin.uri call making the same launch.
         try:
             seq = sim.last_seq()
-            wall, _ = ansible.adhoc('ansible.builtin.uri', uri_launch(sim.url, sim.token), 120)
+            wall = ansible.adhoc('ansible.builtin.uri', uri_launch(sim.url, sim.token), 120)[0]
             results.add(('uri', 'launch'), wall=wall, requests=sim.requests_since(seq))
         except Exception as exc:  # pylint: disable=broad-except
             results.error('uri launch', exc)
 
     # 3. a loop of launches, and the same loop with ansible.builtin.uri, and the baseline
     loop = '{{ range(%d) | list }}' % LOOP_SIZE
-    for _ in range(LOOP_RUNS):
-        for key, task in (
-                (('loop', 'module'), {'semaphore.api.semaphore_task': {'url': sim.url, 'api_token': sim.token, 'project': 1,
-                                                                        'template': TPL_PARALLEL, 'wait': False}, 'loop': loop}),
-                (('loop', 'uri'), {'ansible.builtin.uri': uri_launch(sim.url, sim.token), 'loop': loop})):
+    for dummy in range(LOOP_RUNS):
+        module_args = {'url': sim.url, 'api_token': sim.token, 'project': 1, 'template': TPL_PARALLEL, 'wait': False}
+        for key, task in ((('loop', 'module'), {'semaphore.api.semaphore_task': module_args, 'loop': loop}),
+                          (('loop', 'uri'), {'ansible.builtin.uri': uri_launch(sim.url, sim.token), 'loop': loop})):
             try:
                 seq = sim.last_seq()
                 wall, events = ansible.playbook([task], {}, 600)
@@ -411,8 +410,8 @@ def lane_quick(ansible, sim, results):
                 results.error(key, exc)
         try:
             seq = sim.last_seq()
-            wall, _, _, _ = run([VPY, os.path.join(ROOT, 'bench', 'baseline.py'), sim.url, sim.token, 'launch', str(TPL_PARALLEL),
-                                 str(LOOP_SIZE)], 120)
+            wall = run([VPY, os.path.join(ROOT, 'bench', 'baseline.py'), sim.url, sim.token, 'launch', str(TPL_PARALLEL),
+                        str(LOOP_SIZE)], 120)[0]
             results.add(('loop', 'base'), wall=wall, requests=sim.requests_since(seq))
         except Exception as exc:  # pylint: disable=broad-except
             results.error('baseline loop', exc)
@@ -422,7 +421,7 @@ def lane_quick(ansible, sim, results):
     sim.wait_finished(big, 120)
     time.sleep(1.0)  # the last batch lands ~0.5 s after the end
     for lines in (200, -1):
-        for _ in range(BIG_RUNS):
+        for dummy in range(BIG_RUNS):
             args = {'url': sim.url, 'api_token': sim.token, 'project': 1, 'task_id': big}
             if lines != 200:
                 args['output_lines'] = lines
@@ -440,7 +439,7 @@ def lane_quick(ansible, sim, results):
             except Exception as exc:  # pylint: disable=broad-except
                 results.error(('big base', lines), exc)
         # Launch and wait on the big task itself (websocket on: 100 000 pushed lines to keep up with).
-        for _ in range(1 if QUICK else 2):
+        for dummy in range(1 if QUICK else 2):
             args = {'url': sim.url, 'api_token': sim.token, 'project': 1, 'template': TPL_BIG, 'output_lines': lines}
             try:
                 seq = sim.last_seq()

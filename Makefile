@@ -18,12 +18,12 @@ export SIM_PROFILES
 # `make -j test` must still run the steps one after the other.
 .NOTPARALLEL:
 
-.PHONY: help venv demo test sanity units simtests integration lint galaxy bench clean distclean
+.PHONY: help venv demo test sanity units simtests integration systests lint galaxy bench clean distclean
 
 help:
 	@echo "make demo    run examples/demo.yml against the embedded simulator"
-	@echo "make test    sanity units simtests integration lint galaxy"
-	@echo "make venv | sanity | units | simtests | integration | lint | galaxy | bench | clean"
+	@echo "make test    sanity units simtests integration systests lint galaxy"
+	@echo "make venv | sanity | units | simtests | integration | systests | lint | galaxy | bench | clean"
 
 venv: $(STAMP)
 
@@ -54,7 +54,7 @@ demo: venv
 	    hack/with-simulator.sh --profile 2.16 --state-dir build -- \
 	    $(VENV)/bin/ansible-playbook examples/demo.yml
 
-test: sanity units simtests integration lint galaxy
+test: sanity units simtests integration systests lint galaxy
 
 sanity: venv
 	hack/ansible-test.sh sanity --local --python 3.11
@@ -67,6 +67,10 @@ simtests: venv
 
 integration: venv
 	hack/integration.sh
+
+# TLS, concurrency and the -vvvv secret scan: own simulators, real ansible processes (tests/system).
+systests: venv
+	$(VPY) -m pytest -q -p no:cacheprovider tests/system
 
 lint: venv
 	hack/lint.sh

@@ -225,7 +225,9 @@ EXAMPLES = r'''
         var: ansible_failed_result.output
     - name: Fail the pipeline with the task's page
       ansible.builtin.fail:
-        msg: "Semaphore task {{ ansible_failed_result.task_id | default('?') }} ended {{ ansible_failed_result.status | default('badly') }}: {{ ansible_failed_result.url | default('') }}"
+        msg: >-
+          Semaphore task {{ ansible_failed_result.task_id | default('?') }}
+          ended {{ ansible_failed_result.status | default('badly') }}: {{ ansible_failed_result.url | default('') }}
 
 # Connection settings once for every semaphore.api module of the play.
 - name: Nightly runs

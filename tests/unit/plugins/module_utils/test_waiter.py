@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from ansible_collections.semaphore.api.plugins.module_utils import _client as _waiter_errors
 from ansible_collections.semaphore.api.plugins.module_utils import _waiter
 from ansible_collections.semaphore.api.plugins.module_utils._waiter import PollSchedule, SemaphoreTimeout, TaskEvents, TaskWaiter
 
@@ -292,3 +293,48 @@ def test_output_pause_is_unknown_for_a_task_not_launched_now():
     task = {'id': 5, 'status': 'success', 'created': '2025-10-14T09:12:32.5Z', 'end': '2025-10-14T09:13:02.2Z'}
     waiter.wait(task)
     assert waiter.output_pause(task) is None
+
+
+class FlakyServer(FakeServer):
+    """Fails ``failures`` reads in a row (each already retried by the client) with ``error``."""
+
+    def __init__(self, clock, ends_at, failures, error, **kwargs):
+        super().__init__(clock, ends_at, **kwargs)
+        self.failures = failures
+        self.error = error
+
+    def get_task(self, project_id, task_id, timeout=None):
+        if self.failures:
+            self.failures -= 1
+            self.gets += 1
+            raise self.error
+        return super().get_task(project_id, task_id, timeout)
+
+
+@pytest.mark.parametrize('error', [
+    _waiter_errors.SemaphoreHTTPError('GET', '/api/project/1/tasks/7', 503),
+    _waiter_errors.SemaphoreConnectionError('GET', '/api/project/1/tasks/7', 'the server closed the connection without answering'),
+    _waiter_errors.SemaphoreResponseError('GET', '/api/project/1/tasks/7', 200, 'a body that is not valid JSON'),
+])
+def test_transient_read_failures_do_not_end_the_wait(error):
+    clock = FakeClock()
+    server = FlakyServer(clock, 5.0, failures=5, error=error, final='error')
+    warnings = []
+    waiter = TaskWaiter(server, 1, poll_interval=30, clock=clock, sleep=clock.sleep, warn=warnings.append)
+    done, task, dummy_elapsed = waiter.wait({'id': 7, 'status': 'running'})
+    assert done and task['status'] == 'error'
+    assert len(warnings) == 5 and all('still waiting' in warning for warning in warnings)
+
+
+def test_a_lasting_outage_or_a_hard_error_still_ends_the_wait():
+    clock = FakeClock()
+    server = FlakyServer(clock, 500.0, failures=100, error=_waiter_errors.SemaphoreHTTPError('GET', '/x', 502))
+    waiter = TaskWaiter(server, 1, poll_interval=30, clock=clock, sleep=clock.sleep)
+    with pytest.raises(_waiter_errors.SemaphoreHTTPError):
+        waiter.wait({'id': 7, 'status': 'running'})
+    assert server.gets == _waiter.MAX_FAILED_POLLS + 1
+    clock = FakeClock()
+    server = FlakyServer(clock, 5.0, failures=1, error=_waiter_errors.SemaphoreAuthError('GET', '/x', 401))
+    waiter = TaskWaiter(server, 1, poll_interval=30, clock=clock, sleep=clock.sleep)
+    with pytest.raises(_waiter_errors.SemaphoreAuthError):
+        waiter.wait({'id': 7, 'status': 'running'})

@@ -70,7 +70,7 @@ integration: venv
 
 # TLS, concurrency and the -vvvv secret scan: own simulators, real ansible processes (tests/system).
 systests: venv
-	$(VPY) -m pytest -q -p no:cacheprovider tests/system
+	$(VPY) -m pytest -q -p no:cacheprovider -n 3 --dist loadfile tests/system
 
 lint: venv
 	hack/lint.sh

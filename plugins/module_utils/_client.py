@@ -379,11 +379,6 @@ class SemaphoreClient:
 
     # -- API tokens (reference section 5) -----------------------------------------------------------
 
-    def tokens_are_listed_in_full(self):
-        """Up to 2.13 the token list shows full secrets and DELETE expires; from 2.14 it shows
-        8-character prefixes and DELETE removes by prefix (reference section 5)."""
-        return not self.version_at_least(2, 14)
-
     def tokens_have_names(self):
         """Token ``name`` and ``expires_at`` arrived with the 2026 code, 2.18 (reference section 5.2)."""
         return self.version_at_least(2, 18)
@@ -570,7 +565,8 @@ def _tls_reason(exc):
     if 'CERTIFICATE_VERIFY_FAILED' in text or 'certificate verify failed' in text:
         return ('the server certificate could not be verified; give the CA that signed it with ca_path, '
                 'or set validate_certs to false for a test server')
-    return 'TLS error: {0}'.format(text[:200])
+    # requests quotes the URL, which may hold a token up to 2.13 (token DELETE): cut it to its prefix.
+    return 'TLS error: {0}'.format(redact_path(text)[:200])
 
 
 def _connection_reason(exc, timeout):

@@ -128,12 +128,15 @@ class TokenManager:
         if not rotate:
             reusable = matches
             if not token and not name and self.listed_in_full():
-                reusable = before
+                # Prefer a token other than the one this run authenticates with: Ansible masks the
+                # value of the api_token option wherever it appears in a result.
+                reusable = sorted(before, key=lambda raw: raw.get('id') == self.client.api_token)
             if reusable:
                 return self._reused(reusable[0], token, before)
-        for raw in matches:
-            self._revoke(raw)
+        # Create before revoking: the matches may include the token this run authenticates with,
+        # and once it is revoked the creation would be refused, leaving no token at all.
         created = None if self.check_mode else self._create(name, expires_at)
+        self._revoke_after_creation(matches, created)
         after_prefixes = [p for p in self._prefixes(before) if p not in self._prefixes(matches)]
         after_prefixes.append(created['id'][:PREFIX_LENGTH] if created else '(new token)')
         result = {
@@ -146,6 +149,18 @@ class TokenManager:
             result['token'] = created['id']
             result['api_token'] = token_view(created)
         return result
+
+    def _revoke_after_creation(self, matches, created):
+        new_prefix = created['id'][:PREFIX_LENGTH] if created else None
+        for raw in matches:
+            if (raw.get('id') or '')[:PREFIX_LENGTH] == new_prefix:
+                continue  # deleting by this prefix would also delete the new token
+            try:
+                self._revoke(raw)
+            except SemaphoreError as exc:
+                # The new secret exists only in this result: hand it back with the failure.
+                exc.result = {'changed': True, 'token': created['id'], 'api_token': token_view(created)}
+                raise
 
     def _create(self, name, expires_at):
         """POST once. When the answer is lost the token may exist with its secret gone: say which."""
@@ -180,6 +195,8 @@ class TokenManager:
         listed = raw.get('id') or ''
         if token:
             result['msg'] = 'The given token is still active.'
+        elif listed == self.client.api_token:
+            result['msg'] = 'The only active token is the api_token this run authenticated with; it was kept and is not echoed back.'
         elif len(listed) > PREFIX_LENGTH:
             # Up to 2.13 the server lists full secrets, so a reused token can be handed back.
             result['token'] = listed

@@ -100,10 +100,11 @@ EXAMPLES = r'''
     template: Deploy app
   when: semaphore_login.token is defined
 
-- name: Keep a stored token alive, replacing it when it was revoked
+- name: Keep a stored token alive, replacing it when it was revoked (log in with the password to check)
   semaphore.api.semaphore_token:
     url: https://semaphore.example.com
-    api_token: "{{ vault_semaphore_token }}"
+    username: admin
+    password: "{{ semaphore_admin_password }}"
     token: "{{ vault_semaphore_token }}"
   register: kept
   no_log: true
@@ -218,7 +219,7 @@ def main():
             else:
                 result = manager.ensure_absent(token=params['token'], name=params['name'])
         except SemaphoreError as exc:
-            module.fail_from_error(exc, changed=False)
+            module.fail_from_error(exc, **getattr(exc, 'result', {'changed': False}))
     if not module._diff:
         result.pop('diff')
     module.exit_json(**result)

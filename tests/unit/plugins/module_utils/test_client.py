@@ -269,7 +269,6 @@ def test_stop_always_sends_a_json_body():
 def test_server_version_is_read_once():
     client, adapter = make_client([answer(200, {'version': '2.10.32-6ab1c3d-1729000000'})])
     assert client.server_version() == (2, 10, 32)
-    assert client.tokens_are_listed_in_full() is True
     assert client.tokens_have_names() is False
     assert len(adapter.sent) == 1
 

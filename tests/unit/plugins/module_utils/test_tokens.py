@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.semaphore.api.plugins.module_utils._client import SemaphoreHTTPError
 from ansible_collections.semaphore.api.plugins.module_utils._tokens import (
     TokenInputError,
     TokenManager,
@@ -22,8 +23,9 @@ MINTED = 'cccccccc93-yuqvex8efmhjkgnbxlo8mp1tin6spyhu='
 class FakeTokenServer:
     """The client seam: list/create/revoke as each Semaphore version answers them (reference section 5)."""
 
-    def __init__(self, version, tokens=()):
+    def __init__(self, version, tokens=(), api_token=None):
         self.version = version
+        self.api_token = api_token
         self.tokens = [dict(token) for token in tokens]
         self.calls = []
 
@@ -129,7 +131,7 @@ def test_names_need_2_18(version):
 def test_rotate_revokes_then_creates(version, revoked_with):
     server = FakeTokenServer(version, [token(OLD, '2025-01-01T00:00:00Z')])
     result = TokenManager(server).ensure_present(token=OLD, rotate=True)
-    assert writes(server) == [('revoke', revoked_with), ('create', None, None)]
+    assert writes(server) == [('create', None, None), ('revoke', revoked_with)]
     assert result['token'] == MINTED
     assert [item['prefix'] for item in result['revoked']] == ['aaaaaaaa']
 
@@ -197,3 +199,37 @@ def test_parse_time_accepts_fractions_and_offsets():
     assert parse_time('2025-10-14T09:12:33.481516227Z').isoformat() == '2025-10-14T09:12:33.481516+00:00'
     assert parse_time('2025-10-14T09:12:33+02:00').utcoffset().total_seconds() == 7200
     assert parse_time('') is None and parse_time('garbage') is None
+
+
+def test_old_server_does_not_hand_back_the_token_it_authenticated_with_when_another_exists():
+    server = FakeTokenServer(V210, [token(OLD, '2025-01-01T00:00:00Z'), token(NEW, '2025-02-01T00:00:00Z')], api_token=NEW)
+    result = TokenManager(server).ensure_present()
+    assert result['changed'] is False and result['token'] == OLD
+
+
+def test_old_server_keeps_the_only_token_which_is_the_authenticating_one_without_echoing_it():
+    server = FakeTokenServer(V210, [token(NEW, '2025-02-01T00:00:00Z')], api_token=NEW)
+    result = TokenManager(server).ensure_present()
+    assert result['changed'] is False
+    assert 'token' not in result
+    assert 'authenticated with' in result['msg']
+
+
+@pytest.mark.parametrize('version', [V210, V216])
+def test_rotating_the_authenticating_token_creates_before_revoking(version):
+    server = FakeTokenServer(version, [token(OLD, '2025-01-01T00:00:00Z')], api_token=OLD)
+    result = TokenManager(server).ensure_present(token=OLD, rotate=True)
+    assert [call[0] for call in writes(server)] == ['create', 'revoke']
+    assert result['token'] == MINTED
+
+
+def test_a_failed_revoke_after_creation_still_returns_the_new_secret():
+    class RevokeFails(FakeTokenServer):
+        def revoke_token(self, value):
+            raise SemaphoreHTTPError('DELETE', '/api/user/tokens/' + value, 500)
+
+    server = RevokeFails(V216, [token(OLD, '2025-01-01T00:00:00Z')])
+    with pytest.raises(SemaphoreHTTPError) as caught:
+        TokenManager(server).ensure_present(token=OLD, rotate=True)
+    assert caught.value.result['changed'] is True
+    assert caught.value.result['token'] == MINTED

@@ -415,21 +415,21 @@ class SemaphoreClient:
 
     def resolve_project(self, project):
         """Project id for a name or id; an id is trusted as given and costs no request."""
-        if _as_id(project, 'project') is not None:
-            return _as_id(project, 'project')
+        if as_id(project, 'project') is not None:
+            return as_id(project, 'project')
         return _pick_by_name('project', project, self.list_projects())['id']
 
     def resolve_template(self, project_id, template, templates=None):
         """Template id for a name or id within a project."""
-        if _as_id(template, 'template') is not None:
-            return _as_id(template, 'template')
+        if as_id(template, 'template') is not None:
+            return as_id(template, 'template')
         if templates is None:
             templates = self.list_templates(project_id)
         return _pick_by_name('template', template, templates)['id']
 
     def resolve_inventory(self, project_id, inventory):
-        if _as_id(inventory, 'inventory') is not None:
-            return _as_id(inventory, 'inventory')
+        if as_id(inventory, 'inventory') is not None:
+            return as_id(inventory, 'inventory')
         return _pick_by_name('inventory', inventory, self.list_inventories(project_id))['id']
 
     # -- tasks (reference section 6) ---------------------------------------------------------------
@@ -507,7 +507,7 @@ class SemaphoreClient:
         return url, headers
 
 
-def _as_id(value, kind='object'):
+def as_id(value, kind='object'):
     """An int for a numeric id (int or digit string), else None (a name).
 
     Zero and negative numbers are refused here, before any request: Semaphore ids start at 1, and

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.semaphore.api.plugins.module_utils._client import SemaphoreError, _as_id, check_task_id
+from ansible_collections.semaphore.api.plugins.module_utils._client import SemaphoreError, as_id, check_task_id
 from ansible_collections.semaphore.api.plugins.module_utils._tasks import (
     FAILED_STATUSES,
     TERMINAL_STATUSES,
@@ -72,12 +72,12 @@ class TaskRunner:
         client = self.client
         project_id = client.resolve_project(params['project'])
         template = None
-        if _as_id(params['template'], 'template') is None:
+        if as_id(params['template'], 'template') is None:
             templates = client.list_templates(project_id)
             template_id = client.resolve_template(project_id, params['template'], templates)
             template = next(item for item in templates if item.get('id') == template_id)
         else:
-            template_id = _as_id(params['template'], 'template')
+            template_id = as_id(params['template'], 'template')
             if needs_template(params):
                 template = client.get_template(project_id, template_id)
         inventory_id = None
@@ -210,12 +210,15 @@ class TaskRunner:
         if task.get('status') in TERMINAL_STATUSES:
             result.update(task_result(self.client, project_id, task))
             return result
-        result['changed'] = True
+        # A task already stopping needs no second plain stop; force still ends it at once.
+        already_stopping = task.get('status') == 'stopping' and not params['force']
+        result['changed'] = not already_stopping
         if self.check_mode:
             result.update(task_result(self.client, project_id, task))
             return result
-        self.client.stop_task(project_id, task['id'], force=params['force'])
-        task = self.client.get_task(project_id, task['id'])
+        if not already_stopping:
+            self.client.stop_task(project_id, task['id'], force=params['force'])
+            task = self.client.get_task(project_id, task['id'])
         if params['wait'] and task.get('status') not in TERMINAL_STATUSES:
             task = self._wait(project_id, task, None, None, result)
         output = self._output(project_id, task) if task.get('status') in TERMINAL_STATUSES else None

@@ -45,9 +45,8 @@ OVERRIDE_FLAGS = {
     'skip_tags': ('task_params', 'allow_override_skip_tags', (2, 14)),
     'inventory': ('task_params', 'allow_override_inventory', (2, 11)),
     'arguments': ('template', 'allow_override_args_in_task', (0, 0)),
-    # The runner applies any git_branch (up to 2.17-dev at least); the web UI only offers it when the
-    # template allows it. The module follows the template owner's choice, like the UI.
-    'git_branch': ('template', 'allow_override_branch_in_task', (2, 14)),
+    # git_branch is absent on purpose: the server applies any non-empty branch whatever
+    # allow_override_branch_in_task says (only the web UI checks that flag), so nothing is ignored.
 }
 
 # Overrides that only exist inside ``params``, i.e. from 2.11 on (section 10).

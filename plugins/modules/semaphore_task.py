@@ -69,7 +69,7 @@ options:
   git_branch:
     description:
       - Run from this branch of the repository instead of the template's. Semaphore field C(git_branch).
-      - Needs the template flag C(allow_override_branch_in_task) (Semaphore 2.14 and later), as in the web UI.
+      - Semaphore applies it whatever the template's C(allow_override_branch_in_task) says; only its web UI checks that flag.
     type: str
     version_added: 1.0.0
   playbook:
@@ -281,8 +281,8 @@ EXAMPLES = r'''
 
 RETURN = r'''
 task_id:
-  description: The id of the task launched, found running (O(if_running=skip)) or stopped. Null in check mode.
-  returned: when a task was launched, found or stopped
+  description: The id of the task launched, found running (O(if_running=skip)) or stopped.
+  returned: when a task was launched, found or stopped (not in check mode, which launches nothing)
   type: int
   sample: 57
 status:
@@ -414,7 +414,7 @@ refused_overrides:
   returned: when there are any
   type: list
   elements: str
-  sample: [limit, git_branch]
+  sample: [limit, arguments]
 skipped_launch:
   description: True when O(if_running=skip) found an active task and launched nothing.
   returned: when no task was launched because of O(if_running=skip)

@@ -37,7 +37,7 @@ options:
     type: raw
     version_added: 1.0.0
   limit:
-    description: Without O(task_id), how many recent tasks to list (Semaphore returns at most 200).
+    description: Without O(task_id), how many recent tasks to list, from 1 to 200 (the server's own bound).
     type: int
     default: 20
     version_added: 1.0.0
@@ -192,6 +192,9 @@ def main():
     module = SemaphoreModule(argument_spec=argument_spec, mutually_exclusive=[('task_id', 'template')],
                              supports_check_mode=True)
     problem = contradictions(module.params, info=True)
+    if not 1 <= module.params['limit'] <= 200:
+        # The server clamps other values to 200 rows without saying so (reference section 6.2).
+        problem = 'limit must be between 1 and 200, got {0}'.format(module.params['limit'])
     if problem:
         module.fail_json(msg=problem)
     # An info module never answers a confirmation.

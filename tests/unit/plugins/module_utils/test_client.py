@@ -333,10 +333,10 @@ def test_without_a_deadline_reads_are_retried_up_to_retries():
 
 @pytest.mark.parametrize('value, expected', [(3, 3), ('12', 12), (' 7 ', 7), (4.0, 4), ('Deploy app', None), ('v2', None)])
 def test_ids_and_names(value, expected):
-    assert _client._as_id(value, 'template') == expected
+    assert _client.as_id(value, 'template') == expected
 
 
 @pytest.mark.parametrize('value', [0, -3, '0', '-1', '+0', 2.5])
 def test_zero_negative_or_fractional_ids_are_refused_before_any_request(value):
     with pytest.raises(SemaphoreError, match='^template id must be a positive integer, got '):
-        _client._as_id(value, 'template')
+        _client.as_id(value, 'template')

@@ -91,7 +91,7 @@ def test_refused_overrides_fail_before_anything_is_launched(run_module):
     rc, result, adapter = run_module(semaphore_task.main, dict(BASE, project=1, template=3, limit='web1,web2',
                                                                git_branch='dev', semaphore_diff=True), script)
     assert rc == 1
-    assert sorted(result['refused_overrides']) == ['git_branch', 'limit']
+    assert sorted(result['refused_overrides']) == ['limit']
     assert 'allow_override_limit' in result['msg']
     assert not [path for path in adapter.paths() if path.startswith('POST')]
 
@@ -160,6 +160,20 @@ def test_stop_a_running_task(run_module):
     rc, result, adapter = run_module(semaphore_task.main, dict(BASE, project=1, task_id=57, state='stopped', force=True), script)
     assert rc == 0 and result['changed'] is True and result['status'] == 'stopped'
     assert json.loads(adapter.sent[1]['body']) == {'force': True}
+
+
+def test_stop_of_a_task_already_stopping_sends_no_second_stop(run_module):
+    script = [answer(200, task('stopping')), answer(200, task('stopped')), answer(200, [])]
+    rc, result, adapter = run_module(semaphore_task.main, dict(BASE, project=1, task_id=57, state='stopped'), script)
+    assert rc == 0 and result['changed'] is False and result['status'] == 'stopped'
+    assert not [path for path in adapter.paths() if path.startswith('POST')]
+
+
+@pytest.mark.parametrize('limit', [0, -5, 201])
+def test_info_limit_outside_the_server_bound_is_refused(run_module, limit):
+    rc, result, adapter = run_module(semaphore_task_info.main, dict(BASE, project=1, template=3, limit=limit), [])
+    assert rc == 1 and result['msg'] == 'limit must be between 1 and 200, got {0}'.format(limit)
+    assert adapter.sent == []
 
 
 def test_info_reads_one_task_with_output(run_module):

@@ -47,11 +47,17 @@ options:
   confirm:
     description:
       - What to do when the task reaches V(waiting_confirmation) (a Terraform/OpenTofu plan waiting for approval).
-      - V(none) keeps waiting for someone to confirm or reject it in Semaphore (a warning says so).
+      - V(none) stops waiting at once and fails, naming the task and its URL; the task keeps waiting in
+        Semaphore for someone to confirm or reject it. (Up to 1.0.0 it waited until O(wait_timeout).)
+      - V(wait) keeps waiting until someone confirms or rejects it in Semaphore (a warning says so).
       - V(confirm) and V(reject) answer the confirmation once and then keep waiting for the end.
+        V(reject) needs Semaphore 2.11 or later and is refused before anything is launched on older servers.
+      - On Semaphore 2.16 and later a Terraform template may approve by itself (template C(auto_approve)), or
+        allow a task to ask for it with O(semaphore.api.semaphore_task#module:params)C(.auto_approve) (template
+        C(allow_auto_approve)); otherwise C(params.auto_approve) is an override the server ignores.
     type: str
     default: none
-    choices: [none, confirm, reject]
+    choices: [none, confirm, reject, wait]
     version_added: 1.0.0
 requirements:
   - websocket-client (optional, for prompt notice of a task's end)

@@ -228,7 +228,7 @@ class SemaphoreClient:
     # -- generic request -----------------------------------------------------------------------
 
     def request(self, method, path, body=None, expected=(200,), retry=None, parse='json', timeout=None,
-                authenticate=True, raw_body=None, deadline=None):
+                authenticate=True, raw_body=None, deadline=None, headers=None):
         """Send one request to ``/api`` + ``path`` and return the decoded answer.
 
         ``retry`` defaults to True for GET, HEAD and DELETE only. A request that can create
@@ -246,7 +246,7 @@ class SemaphoreClient:
             kwargs['json'] = body
         elif raw_body is not None:
             kwargs['data'] = raw_body
-        headers = {}
+        headers = dict(headers or {})
         if self.api_token and authenticate:
             headers['Authorization'] = 'Bearer ' + self.api_token
         attempt = 0
@@ -299,21 +299,28 @@ class SemaphoreClient:
         if status not in expected:
             message = _server_message(response)
             if status == 401:
-                if message in ('TOTP_REQUIRED', 'EMAIL_OTP_REQUIRED'):
+                if message == 'TOTP_REQUIRED':
                     # Reference section 3: the login succeeded but the session waits for a second factor.
                     message += ': this account needs a one-time code; set otp_code (or SEMAPHORE_OTP_CODE), or use an api_token'
+                elif message == 'EMAIL_OTP_REQUIRED':
+                    # The code is mailed at each login, so it cannot be known before the run.
+                    message += (': this account gets a one-time code by e-mail at each login, which a playbook cannot '
+                                'give ahead of time; use an api_token')
                 raise SemaphoreAuthError(method, path, status, message or _auth_hint(self))
             if status == 404:
                 if path[len(self._display_prefix):] in ALWAYS_PRESENT_PATHS:
                     message = '{0}; check that url is the base URL of the Semaphore server'.format(message or 'not found')
                 raise SemaphoreNotFoundError(method, path, status, message)
             raise SemaphoreHTTPError(method, path, status, message)
+        if parse != 'text' and 'html' in response.headers.get('Content-Type', '').lower():
+            # Semaphore serves its web UI (200, text/html, possibly empty) for any path it has no
+            # route for, so an HTML answer to an API call means the URL does not lead to /api.
+            raise SemaphoreResponseError(method, path, status, 'an HTML page instead of JSON (a proxy page, or a '
+                                         'url that does not lead to the Semaphore API: give its base URL)')
         if parse is None or status == 204 or not response.content:
             return None if parse != 'text' else (response.text if response.content else '')
         if parse == 'text':
             return response.text
-        if 'html' in response.headers.get('Content-Type', '').lower():
-            raise SemaphoreResponseError(method, path, status, 'an HTML page instead of JSON (often a proxy error page)')
         try:
             return response.json()
         except ValueError:
@@ -344,14 +351,37 @@ class SemaphoreClient:
         except SemaphoreAuthError as exc:
             raise SemaphoreAuthError(exc.method, exc.path, exc.status,
                                      "login as '{0}' was refused: wrong username, e-mail or password".format(self.username)) from None
+        self._check_session_cookie()
         self._logged_in = True
         if self.otp_code:
-            try:
-                self.request('POST', '/auth/verify', {'passcode': str(self.otp_code)}, expected=(200, 204),
-                             retry=False, parse=None, authenticate=False)
-            except SemaphoreAuthError as exc:
-                raise SemaphoreAuthError(exc.method, exc.path, exc.status,
-                                         'the TOTP code was refused ({0})'.format(exc.server_message or 'invalid')) from None
+            self._verify_otp()
+
+    def _check_session_cookie(self):
+        """The login must have set a session cookie that requests will send back."""
+        cookies = [cookie for cookie in self._session.cookies if cookie.name == 'semaphore']
+        if not cookies:
+            raise SemaphoreResponseError('POST', self._display_prefix + '/auth/login', 204,
+                                         'no session cookie; check that url is the base URL of the Semaphore server')
+        if self.base_url.lower().startswith('http://') and all(cookie.secure for cookie in cookies):
+            # Newer Semaphore marks the cookie Secure when its web_host is https:// (reference
+            # section 3, 2026 code); a client never sends such a cookie over plain http.
+            raise SemaphoreError(
+                'the server marks its session cookie Secure (its web_host is https://), so a password login '
+                'cannot work over http://; use the https:// URL of the server, or an api_token')
+
+    def _verify_otp(self):
+        """Send the TOTP code (2.12+). A wrong code is 401 INVALID_PASSCODE on newer servers, 400 on older."""
+        try:
+            self.request('POST', '/auth/verify', {'passcode': str(self.otp_code)}, expected=(200, 204),
+                         retry=False, parse=None, authenticate=False)
+        except SemaphoreNotFoundError:
+            raise SemaphoreError('otp_code was given but this server has no two-factor login '
+                                 '(/api/auth/verify arrived in Semaphore 2.12); remove otp_code') from None
+        except SemaphoreHTTPError as exc:
+            if exc.status not in (400, 401):
+                raise
+            raise SemaphoreAuthError(exc.method, exc.path, exc.status, 'the TOTP code was refused ({0})'.format(
+                exc.server_message or 'invalid or expired code')) from None
 
     def logout(self):
         """End the password session; the server expires it from 2.14 on (reference section 3)."""
@@ -399,6 +429,18 @@ class SemaphoreClient:
         """Expire (up to 2.13, full secret) or delete (2.14+, by prefix) one token."""
         self.request('DELETE', '/user/tokens/' + token_id, expected=(204, 200), parse=None)
 
+    def token_still_accepted(self, secret):
+        """True when ``secret`` still authenticates. Up to 2.13 a revoked token is only flagged
+        expired, and on BoltDB the server never checks that flag (reference section 2.2)."""
+        try:
+            self.request('GET', '/user', authenticate=False, headers={'Authorization': 'Bearer ' + secret})
+        except SemaphoreAuthError:
+            return False
+        return True
+
+    def warn(self, message):
+        self._warn(message)
+
     # -- projects, templates, inventories --------------------------------------------------------
 
     def list_projects(self):
@@ -409,6 +451,9 @@ class SemaphoreClient:
 
     def get_template(self, project_id, template_id):
         return self.request('GET', '/project/{0}/templates/{1}'.format(project_id, template_id))
+
+    def get_environment(self, project_id, environment_id):
+        return self.request('GET', '/project/{0}/environment/{1}'.format(project_id, environment_id))
 
     def list_inventories(self, project_id):
         return self.request('GET', '/project/{0}/inventory'.format(project_id)) or []

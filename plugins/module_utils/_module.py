@@ -72,5 +72,6 @@ class SemaphoreModule(AnsibleModule):
             details['status'] = exc.status
         if isinstance(exc, SemaphoreConnectionError):
             details['status'] = -1
-        result.update(details)
+        for key, value in details.items():
+            result.setdefault(key, value)  # a task's own status, when the result has one, stays
         self.fail_json(msg=message, **result)

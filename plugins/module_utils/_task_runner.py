@@ -14,27 +14,43 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.semaphore.api.plugins.module_utils._client import SemaphoreError, as_id, check_task_id
+from ansible_collections.semaphore.api.plugins.module_utils._client import (
+    SemaphoreError,
+    SemaphoreHTTPError,
+    SemaphoreLookupError,
+    SemaphoreNotFoundError,
+    as_id,
+    check_task_id,
+)
 from ansible_collections.semaphore.api.plugins.module_utils._tasks import (
     FAILED_STATUSES,
     TERMINAL_STATUSES,
+    SemaphoreLaunchRefused,
     SemaphoreLaunchUncertain,
     SemaphoreOverrideError,
     SemaphoreTaskFailed,
     active_tasks,
     answer_was_lost,
     build_payload,
+    check_confirm,
     check_overrides,
     expected_run_seconds,
     fetch_output,
     needs_template,
+    needs_template_environment,
     needs_version,
+    output_text_lines,
     redact_payload,
     task_result,
     tasks_created_since,
     utc_now,
 )
-from ansible_collections.semaphore.api.plugins.module_utils._waiter import SemaphoreTimeout, TaskEvents, TaskWaiter
+from ansible_collections.semaphore.api.plugins.module_utils._waiter import (
+    SemaphoreAwaitingConfirmation,
+    SemaphoreTimeout,
+    TaskEvents,
+    TaskWaiter,
+)
 
 # Options shared by both modules; documented in plugins/doc_fragments/task_wait.py.
 WAIT_ARGSPEC = dict(
@@ -42,7 +58,7 @@ WAIT_ARGSPEC = dict(
     poll_interval=dict(type='float', default=30.0),
     use_websocket=dict(type='bool', default=True),
     output_lines=dict(type='int', default=200),
-    confirm=dict(type='str', default='none', choices=['none', 'confirm', 'reject']),
+    confirm=dict(type='str', default='none', choices=['none', 'confirm', 'reject', 'wait']),
 )
 
 HISTORY_SAMPLE = 20
@@ -78,14 +94,19 @@ class TaskRunner:
             template = next(item for item in templates if item.get('id') == template_id)
         else:
             template_id = as_id(params['template'], 'template')
-            if needs_template(params):
-                template = client.get_template(project_id, template_id)
+        version = client.server_version() if needs_version(params) else None
+        check_confirm(params, version)
+        if template is None and needs_template(params, version):
+            template = self._template(project_id, template_id)
         inventory_id = None
         if params.get('inventory') is not None:
             inventory_id = client.resolve_inventory(project_id, params['inventory'])
-        version = client.server_version() if needs_version(params) else None
+        template_environment = None
+        if template and template.get('environment_id') and needs_template_environment(params, version):
+            template_environment = client.get_environment(project_id, template['environment_id']).get('json')
 
-        refused = check_overrides(params, template or {}, version) if template is not None or version is not None else []
+        refused = check_overrides(params, template or {}, version, template_environment) \
+            if template is not None or version is not None else []
         if refused:
             error = SemaphoreOverrideError(refused)
             if params['strict_overrides']:
@@ -139,6 +160,12 @@ class TaskRunner:
         streamed = events.streamed_lines() if events is not None else None
         return self._finish(project_id, task, result, streamed)
 
+    def _template(self, project_id, template_id):
+        try:
+            return self.client.get_template(project_id, template_id)
+        except SemaphoreNotFoundError:
+            raise SemaphoreLookupError('no template {0} in project {1}'.format(template_id, project_id)) from None
+
     def _post(self, project_id, template_id, payload, history, result):
         # The server's own clock from the answer just before (floor of a second, so never later than
         # the launch); the local clock, with a skew allowance, only when the server sent no Date.
@@ -150,14 +177,37 @@ class TaskRunner:
                 # A clear refusal (400, 403, 404...) created nothing.
                 result['changed'] = False
                 raise _fail(exc, result)
-            newest = max((task.get('id', 0) for task in history), default=0) if history is not None else None
+            answered = isinstance(exc, SemaphoreHTTPError) and exc.status == 500
+            if answered:
+                # Semaphore answers 500 for refusals too: an unknown template (2.10), an environment
+                # it cannot merge (up to 2.15), a wrong params type (2.11+). Tell them apart first.
+                try:
+                    self._template(project_id, template_id)
+                except SemaphoreLookupError as lookup:
+                    result['changed'] = False
+                    raise _fail(lookup, result) from None
+            known_ids = [task.get('id') for task in history] if history is not None else None
             try:
-                candidates = tasks_created_since(self.client, project_id, template_id, attempt, newest, skew=skew)
+                candidates = tasks_created_since(self.client, project_id, template_id, attempt, known_ids, skew=skew)
             except SemaphoreError as lookup:
                 self.warn('could not look for a task created by the lost launch: {0}'.format(lookup))
-                candidates = []
-            result['possible_tasks'] = candidates
-            raise _fail(SemaphoreLaunchUncertain(exc, candidates), result) from None
+                candidates = None
+            if answered and candidates is not None and all(task.get('status') == 'error' for task in candidates):
+                raise self._refused_launch(project_id, exc, candidates, result) from None
+            result['possible_tasks'] = candidates or []
+            raise _fail(SemaphoreLaunchUncertain(exc, candidates or []), result) from None
+
+    def _refused_launch(self, project_id, exc, failed_tasks, result):
+        """A 500 after which no task runs: nothing was created, or the task was marked error at once
+        (Semaphore creates the task row before it prepares the run)."""
+        if not failed_tasks:
+            result['changed'] = False
+            return _fail(SemaphoreLaunchRefused(exc), result)
+        task = failed_tasks[0]
+        lines = output_text_lines(self._output(project_id, task))
+        reason = next((line for line in lines if line.startswith('Error')), lines[-1] if lines else None)
+        result.update(task_result(self.client, project_id, task))
+        return _fail(SemaphoreLaunchRefused(exc, task, reason), result)
 
     def _wait(self, project_id, task, events, expected, result, launched=False):
         params = self.params
@@ -168,6 +218,10 @@ class TaskRunner:
             task = waiter.wait(task)[1]
             self.output_pause = waiter.output_pause(task)
             return task
+        except SemaphoreAwaitingConfirmation as exc:
+            result.update(task_result(self.client, project_id, exc.task, self._output(project_id, exc.task),
+                                      params['output_lines']))
+            raise _fail(exc, result) from None
         except SemaphoreTimeout as exc:
             last = exc.task
             if params.get('stop_on_timeout'):
@@ -241,6 +295,8 @@ class TaskRunner:
                 task['url'] = client.task_web_url(project_id, task.get('id'), task.get('template_id'))
             return {'changed': False, 'project_id': project_id, 'tasks': tasks}
 
+        if params['wait'] and params['confirm'] == 'reject':
+            check_confirm(params, client.server_version())
         events = None
         try:
             if params['wait'] and params['use_websocket']:

@@ -49,8 +49,22 @@ OVERRIDE_FLAGS = {
     # allow_override_branch_in_task says (only the web UI checks that flag), so nothing is ignored.
 }
 
-# Overrides that only exist inside ``params``, i.e. from 2.11 on (section 10).
-_PARAMS_ONLY = ('tags', 'skip_tags', 'debug_level', 'params')
+# Overrides a server ignores before the release that brought them (section 10): the ``params``
+# object arrived in 2.11; the task's ``git_branch`` in 2.10.31 (findings from Semaphore's source).
+SINCE_VERSION = {
+    'tags': (2, 11, 0),
+    'skip_tags': (2, 11, 0),
+    'debug_level': (2, 11, 0),
+    'params': (2, 11, 0),
+    'git_branch': (2, 10, 31),
+}
+# Terraform's params.auto_approve counts only from 2.16, and only when the template allows it.
+AUTO_APPROVE_SINCE = (2, 16)
+# Up to 2.15 the template's environment keys win over the task's, and a template without an
+# environment makes a launch with one fail (HTTP 500, task in error); 2.16 lets the task's keys win.
+TASK_ENVIRONMENT_WINS_SINCE = (2, 16)
+# /tasks/{id}/reject arrived in 2.11.
+REJECT_SINCE = (2, 11)
 
 _ANSI = re.compile(r'\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]')
 _RECAP_HEADER = re.compile(r'^PLAY RECAP\b')
@@ -81,6 +95,20 @@ class SemaphoreLaunchUncertain(SemaphoreError):
         super().__init__('the launch request failed and was not repeated ({0}); {1}'.format(cause, found))
 
 
+class SemaphoreLaunchRefused(SemaphoreError):
+    """The server answered a launch with HTTP 500 and no task runs: it refused, nothing was lost."""
+
+    def __init__(self, cause, task=None, reason=None):
+        self.cause = cause
+        self.task = task
+        if task is None:
+            text = 'the server refused the launch ({0}) and created no task; its log says why'.format(cause)
+        else:
+            text = 'the server refused the launch ({0}): task {1} was created and failed before running{2}'.format(
+                cause, task.get('id'), ': {0}'.format(reason) if reason else '')
+        super().__init__(text)
+
+
 class SemaphoreTaskFailed(SemaphoreError):
     """The task ended with ``error`` or ``stopped``."""
 
@@ -108,15 +136,23 @@ def requested_overrides(options):
 
 
 def needs_version(options):
-    """The payload's shape depends on the server version only for these options (section 10)."""
-    return any(options.get(name) is not None for name in (
+    """The payload's shape, or what the server does with it, depends on the version only for these
+    options (section 10)."""
+    return options.get('confirm') == 'reject' or any(options.get(name) is not None for name in (
         'limit', 'tags', 'skip_tags', 'debug', 'debug_level', 'semaphore_dry_run', 'semaphore_diff', 'params',
-        'inventory', 'git_branch'))
+        'inventory', 'git_branch', 'environment'))
 
 
-def needs_template(options):
-    """The template must be read to check a flag only when a guarded override is requested."""
-    return any(options.get(name) is not None for name in OVERRIDE_FLAGS)
+def wants_auto_approve(options):
+    return bool((options.get('params') or {}).get('auto_approve'))
+
+
+def needs_template(options, version=None):
+    """The template must be read only when a guarded override is requested, or an environment is
+    sent to a server where the template's environment decides what happens to it."""
+    if any(options.get(name) is not None for name in OVERRIDE_FLAGS) or wants_auto_approve(options):
+        return True
+    return needs_template_environment(options, version)
 
 
 def _at_least(version, minimum):
@@ -124,8 +160,33 @@ def _at_least(version, minimum):
     return version is None or tuple(version[:2]) >= tuple(minimum)
 
 
-def check_overrides(options, template, version):
-    """Return ``[(override, reason)]`` for overrides the server would silently drop."""
+def needs_template_environment(options, version):
+    return bool(options.get('environment')) and not _at_least(version, TASK_ENVIRONMENT_WINS_SINCE)
+
+
+def check_confirm(options, version):
+    """confirm=reject must fail before anything is launched on a server that cannot reject."""
+    if options.get('confirm') == 'reject' and _older_than(version, REJECT_SINCE):
+        raise SemaphoreError('confirm=reject needs Semaphore {0} or later (this server is {1} and has no reject '
+                             'endpoint); reject the plan in the web UI, or stop the task'.format(
+                                 _shown(REJECT_SINCE), _shown(version)))
+
+
+def _older_than(version, minimum):
+    """True only for a known version below ``minimum`` (an unknown one counts as the newest)."""
+    return version is not None and tuple(version[:len(minimum)]) < tuple(minimum)
+
+
+def _shown(version):
+    return '.'.join(str(part) for part in version)
+
+
+def check_overrides(options, template, version, template_environment=None):
+    """Return ``[(override, reason)]`` for overrides the server would silently drop.
+
+    ``template_environment`` is the template's environment JSON (a string), read only for servers
+    where the template's keys win (up to 2.15).
+    """
     refused = []
     for name, (where, flag, since) in OVERRIDE_FLAGS.items():
         value = options.get(name)
@@ -139,11 +200,42 @@ def check_overrides(options, template, version):
         holder = (template.get('task_params') or {}) if where == 'task_params' else template
         if not holder.get(flag):
             refused.append((name, 'template flag {0} is off'.format(flag)))
-    if version is not None and not _at_least(version, (2, 11)):
-        for name in _PARAMS_ONLY:
-            if options.get(name) not in (None, [], {}):
-                refused.append((name, 'needs Semaphore 2.11 or later, the server is {0}'.format('.'.join(str(p) for p in version))))
+    for name, since in SINCE_VERSION.items():
+        if options.get(name) not in (None, [], {}) and _older_than(version, since):
+            refused.append((name, 'needs Semaphore {0} or later, the server is {1}'.format(_shown(since), _shown(version))))
+    if wants_auto_approve(options) and not _older_than(version, (2, 11)):
+        refused.extend(_check_auto_approve(template, version))
+    if options.get('environment') and not _at_least(version, TASK_ENVIRONMENT_WINS_SINCE):
+        refused.extend(_check_environment(options['environment'], template, template_environment, version))
     return refused
+
+
+def _check_auto_approve(template, version):
+    if _older_than(version, AUTO_APPROVE_SINCE):
+        return [('params.auto_approve', 'needs Semaphore {0} or later, the server is {1}; the plan will wait '
+                                        'for confirmation (use confirm)'.format(_shown(AUTO_APPROVE_SINCE), _shown(version)))]
+    flags = template.get('task_params') or {}
+    if flags.get('auto_approve') or flags.get('allow_auto_approve'):
+        return []
+    return [('params.auto_approve', 'template flag allow_auto_approve is off, so the plan will wait for '
+                                    'confirmation (use confirm)')]
+
+
+def _check_environment(environment, template, template_environment, version):
+    """Up to 2.15 the template's environment is applied over the task's (section 6.1)."""
+    if not template.get('environment_id') or not (template_environment or '').strip():
+        return [('environment', 'the template has no environment, and Semaphore {0} fails a launch that sends one '
+                                '(fixed in {1})'.format(_shown(version), _shown(TASK_ENVIRONMENT_WINS_SINCE)))]
+    try:
+        fixed = json.loads(template_environment)
+    except ValueError:
+        fixed = {}
+    clashing = sorted(key for key in environment if isinstance(fixed, dict) and key in fixed)
+    if clashing:
+        return [('environment', "the template's environment sets {0}, which wins over the task's on Semaphore {1} "
+                                '(the task wins from {2})'.format(', '.join(clashing), _shown(version),
+                                                                  _shown(TASK_ENVIRONMENT_WINS_SINCE)))]
+    return []
 
 
 def build_payload(template_id, options, version=None, inventory_id=None):
@@ -370,20 +462,24 @@ def answer_was_lost(exc):
     return False
 
 
-def tasks_created_since(client, project_id, template_id, attempt_utc, newest_before=None, skew=120.0):
+def tasks_created_since(client, project_id, template_id, attempt_utc, known_ids=None, skew=120.0):
     """Tasks of this template, started by the current user, created since the attempt.
 
-    ``newest_before`` (the newest task id seen before the launch) is exact when known; otherwise
-    the ``created`` time is compared with the attempt time minus ``skew`` seconds of clock skew.
+    ``known_ids`` (the ids listed just before the launch, newest first) is exact when known: the
+    new tasks are the ones listed before the first known id. Ids are not compared by size: on
+    BoltDB Semaphore numbers tasks downwards from 2147483646, on SQL upwards. Without it, the
+    ``created`` time is compared with the attempt time minus ``skew`` seconds of clock skew.
     """
     user_id = (client.current_user() or {}).get('id')
     found = []
+    known = set(known_ids or ())
     for task in client.list_tasks(project_id, template_id):
+        if known_ids is not None and task.get('id') in known:
+            break  # the list is newest first: everything from here on existed before
         if user_id is not None and task.get('user_id') not in (None, user_id):
             continue
-        if newest_before is not None:
-            if task.get('id', 0) > newest_before:
-                found.append(task)
+        if known_ids is not None:
+            found.append(task)
             continue
         created = parse_time(task.get('created'))
         if created is not None and (attempt_utc - created).total_seconds() <= skew:

@@ -80,6 +80,8 @@ class TokenManager:
         self.client = client
         self.check_mode = check_mode
         self._tokens = None
+        # Prefixes of revoked tokens the server still accepts (BoltDB up to 2.13).
+        self.still_accepted = []
 
     def tokens(self):
         if self._tokens is None:
@@ -113,8 +115,18 @@ class TokenManager:
         """Expire by full secret up to 2.13; delete by the 8-character prefix from 2.14, so the
         secret never travels in a URL (proxies log URLs)."""
         listed = raw.get('id') or ''
-        if not self.check_mode:
-            self.client.revoke_token(listed if len(listed) > PREFIX_LENGTH else listed[:PREFIX_LENGTH])
+        if self.check_mode:
+            return
+        if len(listed) <= PREFIX_LENGTH:
+            self.client.revoke_token(listed[:PREFIX_LENGTH])
+            return
+        self.client.revoke_token(listed)
+        if self.client.token_still_accepted(listed):
+            self.still_accepted.append(listed[:PREFIX_LENGTH])
+            self.client.warn(
+                'token {0}... is marked expired but the server still accepts it: Semaphore up to 2.13 on BoltDB '
+                'ignores the expired flag, so an API token cannot be revoked there (Semaphore 2.14 and later '
+                'delete tokens; SQL backends honour the flag)'.format(listed[:PREFIX_LENGTH]))
 
     def _prefixes(self, tokens):
         return sorted(raw.get('id', '')[:PREFIX_LENGTH] for raw in tokens)
@@ -148,6 +160,8 @@ class TokenManager:
         if created:
             result['token'] = created['id']
             result['api_token'] = token_view(created)
+        if self.still_accepted:
+            result['still_accepted'] = list(self.still_accepted)
         return result
 
     def _revoke_after_creation(self, matches, created):
@@ -217,7 +231,7 @@ class TokenManager:
         for raw in matches:
             self._revoke(raw)
         gone = self._prefixes(matches)
-        return {
+        result = {
             'changed': bool(matches),
             'revoked': [token_view(raw) for raw in matches],
             'diff': {'before': {'tokens': self._prefixes(before)},
@@ -225,3 +239,6 @@ class TokenManager:
             'msg': ('{0} token(s) {1}revoked.'.format(len(matches), 'would be ' if self.check_mode else '')
                     if matches else 'No matching active token; nothing to revoke.'),
         }
+        if self.still_accepted:
+            result['still_accepted'] = list(self.still_accepted)
+        return result

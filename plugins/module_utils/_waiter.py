@@ -19,8 +19,9 @@ import json
 import socket
 import ssl
 import time
+from urllib.parse import unquote, urlparse
 
-from ansible_collections.semaphore.api.plugins.module_utils._client import SemaphoreError, is_transient
+from ansible_collections.semaphore.api.plugins.module_utils._client import SemaphoreError, is_transient, requests
 from ansible_collections.semaphore.api.plugins.module_utils._tasks import TERMINAL_STATUSES, parse_time
 
 try:
@@ -46,6 +47,9 @@ MIN_DELAY = 0.2
 # can be readable only this long after its end (section 6.4). Without the socket's stream the
 # module cannot return complete output sooner, so polls aim there rather than at the end itself.
 OUTPUT_SETTLE = 0.6
+# After the final status: reads that wait for ``end`` to be stored (normally one).
+END_SETTLE_READS = 5
+END_SETTLE_PAUSE = 0.3
 MAX_FAILED_POLLS = 5               # consecutive polls (each already retried) that may fail in a wait
 
 
@@ -57,6 +61,16 @@ class SemaphoreTimeout(SemaphoreError):
         self.elapsed = elapsed
         super().__init__('task {0} did not end within {1:.0f} seconds; last status: {2}'.format(
             task.get('id'), elapsed, task.get('status')))
+
+
+class SemaphoreAwaitingConfirmation(SemaphoreError):
+    """The task waits for someone to confirm its plan, and ``confirm=none`` says not to wait for that."""
+
+    def __init__(self, task, url):
+        self.task = task
+        super().__init__('task {0} waits for confirmation of its plan (status waiting_confirmation) and stays so '
+                         'in Semaphore: confirm or reject it at {1}, or set confirm to confirm, reject, or wait '
+                         '(to wait for a person)'.format(task.get('id'), url))
 
 
 class PollSchedule:
@@ -145,7 +159,7 @@ class TaskEvents:
                 sslopt = {'cert_reqs': ssl.CERT_REQUIRED}
             client.request_count += 1
             ws = websocket.create_connection(url, header=headers, sslopt=sslopt, timeout=timeout,
-                                             http_no_proxy=['127.0.0.1', 'localhost'])
+                                             **socket_proxy_options(url))
         except SemaphoreError:
             raise
         except Exception as exc:  # pylint: disable=broad-except
@@ -185,6 +199,27 @@ class TaskEvents:
             self._ws.close(timeout=1)
         except Exception:  # pylint: disable=broad-except
             pass
+
+
+def socket_proxy_options(url):
+    """websocket-client options that send the socket the way requests sends the REST calls.
+
+    websocket-client reads the proxy variables itself, but its ``http_no_proxy`` argument replaces
+    NO_PROXY: the socket could go through a proxy while REST goes direct, or the reverse. The
+    decision is taken here, once, by requests' own rules, and handed over explicitly.
+    """
+    http_url = 'http' + url[2:]  # ws://... -> http://..., wss://... -> https://...
+    target = urlparse(http_url)
+    proxies = requests.utils.get_environ_proxies(http_url) if requests is not None else {}
+    proxy = proxies.get(target.scheme) or proxies.get('all')
+    if not proxy:
+        return {'http_no_proxy': [target.hostname]}
+    parsed = urlparse(proxy if '://' in proxy else 'http://' + proxy)
+    options = {'http_proxy_host': parsed.hostname, 'http_proxy_port': parsed.port or 8080,
+               'proxy_type': parsed.scheme if parsed.scheme in ('socks4', 'socks4a', 'socks5', 'socks5h') else 'http'}
+    if parsed.username:
+        options['http_proxy_auth'] = (unquote(parsed.username), unquote(parsed.password or ''))
+    return options
 
 
 def _clock_offset(created, now):
@@ -246,7 +281,7 @@ class TaskWaiter:
         safety = 0
         while True:
             if last.get('status') in TERMINAL_STATUSES:
-                return True, last, self.clock() - start
+                return True, self._with_end(last, deadline), self.clock() - start
             if last.get('status') == 'waiting_confirmation' and self._handle_confirmation(last):
                 schedule = PollSchedule(self.poll_interval, None)
             now = self.clock()
@@ -307,8 +342,31 @@ class TaskWaiter:
         self.failed_polls = 0
         return task
 
+    def _with_end(self, task, deadline):
+        """The ended task once its ``end`` is stored.
+
+        Semaphore saves the final status first and ``end`` a moment later, after alerts and autorun
+        tasks (findings from its source: two final ``update`` events, the first with no end).
+        A few quick reads, bounded by END_SETTLE_READS and the deadline, get the real timings.
+        """
+        for _ in range(END_SETTLE_READS):
+            if parse_time(task.get('end')) is not None or parse_time(task.get('start')) is None:
+                break  # a task that never started (failed in preparation) gets no end at all
+            pause = self._until_deadline(END_SETTLE_PAUSE, deadline)
+            if pause <= 0:
+                break
+            self.sleep(pause)
+            try:
+                task = self.client.get_task(self.project_id, task['id']) or task
+            except SemaphoreError as exc:
+                if not is_transient(exc):
+                    raise
+                break
+        return task
+
     def _handle_confirmation(self, task):
-        """Confirm or reject once (option ``confirm``); otherwise keep waiting for someone else."""
+        """Confirm or reject once (option ``confirm``); ``wait`` leaves it to a person; ``none`` stops
+        waiting at once rather than sitting silently until the timeout."""
         if self.confirmation_handled:
             return False
         self.confirmation_handled = True
@@ -318,5 +376,7 @@ class TaskWaiter:
         if self.confirm == 'reject':
             self.client.reject_task(self.project_id, task['id'])
             return True
-        self.warn('task {0} waits for confirmation; confirm or reject it in Semaphore, or set confirm'.format(task['id']))
+        if self.confirm == 'none':
+            raise SemaphoreAwaitingConfirmation(task, self.client.task_web_url(self.project_id, task['id'], task.get('template_id')))
+        self.warn('task {0} waits for confirmation; waiting for someone to confirm or reject it in Semaphore'.format(task['id']))
         return False

@@ -176,6 +176,15 @@ revoked:
   type: list
   elements: dict
   sample: [{prefix: kwofd61g, name: ci-pipeline, created: '2025-05-21T02:35:12Z', expired: false, expires_at: null, user_id: 1}]
+still_accepted:
+  description:
+    - Prefixes of revoked tokens that the server still accepts. Semaphore up to 2.13 only flags a
+      revoked token as expired, and on BoltDB it never checks that flag, so such a token keeps
+      working; the module warns when it finds one.
+  returned: when a revoked token still authenticates
+  type: list
+  elements: str
+  sample: [kwofd61g]
 msg:
   description: What the module did, in words.
   returned: always

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import email.message
 import json
 
 from requests.adapters import BaseAdapter
@@ -20,6 +21,25 @@ def answer(status, body=None, content_type='application/json', headers=None):
     all_headers = {'Content-Type': content_type}
     all_headers.update(headers or {})
     return (status, body or '', all_headers)
+
+
+def login_answer(cookie='semaphore=MTc5NjE5NjU3NnxzZXNzaW9u; Path=/'):
+    """Semaphore's answer to a good password login: 204, no body, a session cookie (reference section 3)."""
+    return answer(204, headers={'Set-Cookie': cookie})
+
+
+class _RawResponse:
+    """Just enough of urllib3's response for requests to store the answer's cookies."""
+
+    def __init__(self, headers):
+        message = email.message.Message()
+        for name, value in headers.items():
+            message[name] = value
+        self._original_response = self
+        self.msg = message
+
+    def info(self):
+        return self.msg
 
 
 class ScriptedAdapter(BaseAdapter):
@@ -46,6 +66,7 @@ class ScriptedAdapter(BaseAdapter):
         response.status_code = status
         response._content = text.encode('utf-8')
         response.headers = CaseInsensitiveDict(headers)
+        response.raw = _RawResponse(headers)
         response.url = request.url
         response.request = request
         response.encoding = 'utf-8'

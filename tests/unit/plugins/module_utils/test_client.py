@@ -23,7 +23,7 @@ from ansible_collections.semaphore.api.plugins.module_utils._client import (
     parse_version,
     redact_path,
 )
-from ansible_collections.semaphore.api.tests.unit.plugins.module_utils.fake_http import answer, attach
+from ansible_collections.semaphore.api.tests.unit.plugins.module_utils.fake_http import answer, attach, login_answer
 
 SECRET = 'kwofd61g93-yuqvex8efmhjkgnbxlo8mp1tin6spyhu='
 PASSWORD = 'Sp\\ec"ial pässwörd'
@@ -89,7 +89,7 @@ def test_sub_path_is_kept_in_requests_and_messages():
 
 def test_password_login_then_logout_on_close():
     client, adapter = make_client(
-        [answer(204), answer(200, []), answer(204)], api_token=None, username='Admin', password=PASSWORD)
+        [login_answer(), answer(200, []), answer(204)], api_token=None, username='Admin', password=PASSWORD)
     with client:
         assert client.list_tokens() == []
     assert adapter.paths() == ['POST api/auth/login', 'GET api/user/tokens', 'POST api/auth/logout']
@@ -99,7 +99,7 @@ def test_password_login_then_logout_on_close():
 
 def test_logout_happens_when_the_work_fails():
     client, adapter = make_client(
-        [answer(204), answer(400), answer(204)], api_token=None, username='admin', password='pw-secret')
+        [login_answer(), answer(400), answer(204)], api_token=None, username='admin', password='pw-secret')
     with pytest.raises(SemaphoreHTTPError):
         with client:
             client.get_template(1, 2)
@@ -117,14 +117,14 @@ def test_wrong_password_is_a_clear_error_without_the_password():
 
 def test_totp_code_is_verified_after_login():
     client, adapter = make_client(
-        [answer(204), answer(200), answer(200, {'id': 1})], api_token=None, username='totpuser', password='x', otp_code='123456')
+        [login_answer(), answer(200), answer(200, {'id': 1})], api_token=None, username='totpuser', password='x', otp_code='123456')
     assert client.current_user() == {'id': 1}
     assert adapter.paths() == ['POST api/auth/login', 'POST api/auth/verify', 'GET api/user']
     assert json.loads(adapter.sent[1]['body']) == {'passcode': '123456'}
 
 
 def test_missing_totp_code_surfaces_the_server_reason():
-    client, adapter = make_client([answer(204), answer(401, {'error': 'TOTP_REQUIRED'})],
+    client, adapter = make_client([login_answer(), answer(401, {'error': 'TOTP_REQUIRED'})],
                                   api_token=None, username='totpuser', password='x')
     with pytest.raises(SemaphoreAuthError, match='TOTP_REQUIRED: this account needs a one-time code; set otp_code'):
         client.current_user()
@@ -340,3 +340,66 @@ def test_ids_and_names(value, expected):
 def test_zero_negative_or_fractional_ids_are_refused_before_any_request(value):
     with pytest.raises(SemaphoreError, match='^template id must be a positive integer, got '):
         _client.as_id(value, 'template')
+
+
+# -- what a real Semaphore 2.10.32 and newer code answer (issue: proven on a real server) ----------
+
+def test_an_html_answer_means_the_url_misses_the_api():
+    # Semaphore serves its web UI (200, text/html, here empty) for every path it has no route for.
+    client, adapter = make_client([answer(200, '', content_type='text/html; charset=utf-8')],
+                                  api_token=None, username='admin', password='pw-secret')
+    with pytest.raises(SemaphoreResponseError, match='does not lead to the Semaphore API: give its base URL'):
+        client.list_projects()
+
+
+def test_a_login_that_sets_no_session_cookie_is_not_taken_for_a_login():
+    client, adapter = make_client([answer(204)], api_token=None, username='admin', password='pw-secret')
+    with pytest.raises(SemaphoreResponseError, match='no session cookie; check that url is the base URL'):
+        client.list_projects()
+    assert adapter.paths() == ['POST api/auth/login']
+
+
+def test_a_secure_cookie_over_plain_http_fails_at_once_saying_why():
+    client, adapter = make_client([login_answer('semaphore=MTc5Ng; Path=/; HttpOnly; Secure; SameSite=Lax')],
+                                  api_token=None, username='admin', password='pw-secret')
+    with pytest.raises(SemaphoreError, match=r'Secure \(its web_host is https://\).*use the https:// URL of the server, or an api_token'):
+        client.list_projects()
+    assert adapter.paths() == ['POST api/auth/login']
+
+
+def test_a_secure_cookie_over_https_is_fine():
+    client, adapter = make_client([login_answer('semaphore=MTc5Ng; Path=/; Secure'), answer(200, [])],
+                                  url='https://127.0.0.1:3000', api_token=None, username='admin', password='pw-secret')
+    assert client.list_projects() == []
+    assert adapter.sent[1]['headers']['Cookie'] == 'semaphore=MTc5Ng'
+
+
+@pytest.mark.parametrize('status, body', [(400, None), (401, {'error': 'INVALID_PASSCODE'})])
+def test_a_wrong_totp_code_is_named_whatever_the_version_answers(status, body):
+    # Older servers answer a wrong code with 400 and no body, 2026 code with 401 INVALID_PASSCODE.
+    client, adapter = make_client([login_answer(), answer(status, body)], api_token=None, username='totpuser',
+                                  password='x', otp_code='000000')
+    with pytest.raises(SemaphoreAuthError, match='the TOTP code was refused') as raised:
+        client.current_user()
+    assert '000000' not in str(raised.value)
+
+
+def test_an_otp_code_for_a_server_without_two_factor_login():
+    client, adapter = make_client([login_answer(), answer(404, '404 page not found', content_type='text/plain')],
+                                  api_token=None, username='admin', password='x', otp_code='123456')
+    with pytest.raises(SemaphoreError, match='no two-factor login .* remove otp_code'):
+        client.current_user()
+
+
+def test_an_email_code_cannot_be_given_ahead_of_time():
+    client, adapter = make_client([login_answer(), answer(401, {'error': 'EMAIL_OTP_REQUIRED'})],
+                                  api_token=None, username='mailuser', password='x')
+    with pytest.raises(SemaphoreAuthError, match='by e-mail at each login.*use an api_token'):
+        client.current_user()
+
+
+def test_token_still_accepted_asks_with_that_token_only():
+    client, adapter = make_client([answer(200, {'id': 1}), answer(401)])
+    assert client.token_still_accepted('a' * 43 + '=') is True
+    assert client.token_still_accepted('b' * 43 + '=') is False
+    assert [item['headers']['Authorization'] for item in adapter.sent] == ['Bearer ' + 'a' * 43 + '=', 'Bearer ' + 'b' * 43 + '=']

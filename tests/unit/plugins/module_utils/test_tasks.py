@@ -14,10 +14,14 @@ from ansible_collections.semaphore.api.plugins.module_utils._client import (
     SemaphoreResponseError,
 )
 from ansible_collections.semaphore.api.plugins.module_utils._tasks import (
+    SemaphoreError,
     answer_was_lost,
     bound_lines,
     build_payload,
+    check_confirm,
     check_overrides,
+    needs_template,
+    tasks_created_since,
     expected_run_seconds,
     fetch_output,
     output_text_lines,
@@ -212,3 +216,70 @@ def test_an_inconsistent_stream_is_not_trusted_and_the_output_is_read_again():
 def test_a_complete_output_is_read_once():
     client = OutputClient(FULL)
     assert fetch_output(client, 1, {'id': 5, 'status': 'success'}, sleep=lambda s: None) == FULL and client.reads == 1
+
+
+# -- what the server does with an override, per release (found on a real 2.10.32 and in the source) --
+
+@pytest.mark.parametrize('version, refused', [((2, 10, 30), True), ((2, 10, 31), False), ((2, 16, 0), False), (None, False)])
+def test_git_branch_is_refused_where_the_server_ignores_it(version, refused):
+    found = check_overrides({'git_branch': 'release'}, {}, version)
+    assert (found == [('git_branch', 'needs Semaphore 2.10.31 or later, the server is 2.10.30')]) is refused
+
+
+TEMPLATE_WITH_ENV = {'id': 3, 'environment_id': 1}
+
+
+@pytest.mark.parametrize('template, environment_json, reason', [
+    ({'id': 3, 'environment_id': None}, None, 'the template has no environment, and Semaphore 2.10.32 fails a launch'),
+    (TEMPLATE_WITH_ENV, '{"app_version": "1.0", "region": "eu"}', "the template's environment sets app_version, which wins"),
+])
+def test_environment_up_to_2_15_is_checked_against_the_template(template, environment_json, reason):
+    found = check_overrides({'environment': {'app_version': '9.9', 'extra': 'x'}}, template, (2, 10, 32), environment_json)
+    assert [name for name, text in found] == ['environment'] and reason in found[0][1]
+
+
+def test_environment_that_adds_keys_or_reaches_a_newer_server_is_fine():
+    assert check_overrides({'environment': {'extra': 'x'}}, TEMPLATE_WITH_ENV, (2, 15, 0), '{"app_version": "1.0"}') == []
+    assert check_overrides({'environment': {'app_version': '9'}}, {}, (2, 16, 0)) == []
+    assert needs_template({'environment': {'a': 1}}, (2, 15, 9)) and not needs_template({'environment': {'a': 1}}, (2, 16, 0))
+
+
+@pytest.mark.parametrize('version, task_params, refused', [
+    ((2, 16, 0), {}, 'allow_auto_approve is off'),
+    ((2, 16, 0), {'allow_auto_approve': True}, None),
+    ((2, 18, 2), {'auto_approve': True}, None),
+    ((2, 13, 0), {'allow_auto_approve': True}, 'needs Semaphore 2.16 or later'),
+])
+def test_terraform_auto_approve_needs_the_template_to_allow_it(version, task_params, refused):
+    found = check_overrides({'params': {'auto_approve': True}}, {'app': 'terraform', 'task_params': task_params}, version)
+    found = [reason for name, reason in found if name == 'params.auto_approve']
+    assert (refused in found[0]) if refused else found == []
+
+
+def test_reject_is_refused_before_launch_where_there_is_no_reject_endpoint():
+    with pytest.raises(SemaphoreError, match='confirm=reject needs Semaphore 2.11 or later'):
+        check_confirm({'confirm': 'reject'}, (2, 10, 32))
+    check_confirm({'confirm': 'reject'}, (2, 11, 0))
+    check_confirm({'confirm': 'confirm'}, (2, 10, 32))
+
+
+class ListingClient:
+    def __init__(self, listed):
+        self.listed = listed
+
+    def current_user(self):
+        return {'id': 1}
+
+    def list_tasks(self, project_id, template_id=None, limit=None):
+        return self.listed
+
+
+@pytest.mark.parametrize('before, after, new', [
+    ([20, 19], [22, 21, 20, 19], [22, 21]),  # SQL: ids grow
+    ([2147483640, 2147483641], [2147483639, 2147483640, 2147483641], [2147483639]),  # BoltDB: ids shrink
+    ([], [7], [7]),  # the template never ran
+])
+def test_tasks_created_by_a_lost_launch_are_found_whatever_the_id_order(before, after, new):
+    client = ListingClient([{'id': task_id, 'user_id': 1, 'status': 'waiting'} for task_id in after])
+    found = tasks_created_since(client, 1, 3, None, known_ids=before)
+    assert [task['id'] for task in found] == new

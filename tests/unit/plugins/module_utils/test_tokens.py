@@ -23,11 +23,14 @@ MINTED = 'cccccccc93-yuqvex8efmhjkgnbxlo8mp1tin6spyhu='
 class FakeTokenServer:
     """The client seam: list/create/revoke as each Semaphore version answers them (reference section 5)."""
 
-    def __init__(self, version, tokens=(), api_token=None):
+    def __init__(self, version, tokens=(), api_token=None, ignores_expired=False):
         self.version = version
         self.api_token = api_token
         self.tokens = [dict(token) for token in tokens]
         self.calls = []
+        # Semaphore up to 2.13 on BoltDB never checks the expired flag (reference section 2.2).
+        self.ignores_expired = ignores_expired
+        self.warnings = []
 
     def server_version(self):
         self.calls.append('info')
@@ -52,6 +55,16 @@ class FakeTokenServer:
 
     def revoke_token(self, value):
         self.calls.append(('revoke', value))
+        for listed in self.tokens:
+            if listed['id'] == value:
+                listed['expired'] = True
+
+    def token_still_accepted(self, secret):
+        self.calls.append('check')
+        return any(listed['id'] == secret and (self.ignores_expired or not listed['expired']) for listed in self.tokens)
+
+    def warn(self, message):
+        self.warnings.append(message)
 
 
 def token(value, created, **extra):
@@ -155,6 +168,23 @@ def test_absent_by_secret_or_prefix(version, given, revoked_with):
     assert result['changed'] is True
     assert writes(server) == [('revoke', revoked_with)]
     assert result['diff']['after'] == {'tokens': ['bbbbbbbb']}
+
+
+def test_a_revoked_token_that_still_works_is_reported():
+    server = FakeTokenServer(V210, [token(OLD, '2025-01-01T00:00:00Z')], ignores_expired=True)
+    result = TokenManager(server).ensure_absent(token='aaaaaaaa')
+    assert result['changed'] is True and result['still_accepted'] == ['aaaaaaaa']
+    assert server.calls[-1] == 'check'
+    assert len(server.warnings) == 1 and 'still accepts it' in server.warnings[0] and OLD not in server.warnings[0]
+
+
+def test_a_revoked_token_is_checked_only_where_revoking_means_expiring():
+    old_server = FakeTokenServer(V210, [token(OLD, '2025-01-01T00:00:00Z')])
+    assert 'still_accepted' not in TokenManager(old_server).ensure_absent(token=OLD)
+    assert old_server.calls.count('check') == 1 and old_server.warnings == []
+    new_server = FakeTokenServer(V216, [token(OLD, '2025-01-01T00:00:00Z')])
+    TokenManager(new_server).ensure_absent(token=OLD)
+    assert 'check' not in new_server.calls
 
 
 @pytest.mark.parametrize('version', [V210, V216])

@@ -30,8 +30,10 @@ class FakeServer:
 
     timeout = 30
 
-    def __init__(self, clock, ends_at, final='success', confirm_at=None):
+    def __init__(self, clock, ends_at, final='success', confirm_at=None, end_lag=0.0):
         self.clock = clock
+        # Semaphore stores the final status first and ``end`` a moment later.
+        self.end_lag = end_lag
         self.start = clock.now
         self.ends_at = ends_at
         self.final = final
@@ -52,7 +54,10 @@ class FakeServer:
     def get_task(self, project_id, task_id, timeout=None):
         self.gets += 1
         self.timeouts.append(timeout)
-        return {'id': task_id, 'status': self.status()}
+        task = {'id': task_id, 'status': self.status(), 'start': '2025-10-14T09:12:34Z'}
+        if task['status'] in ('success', 'error', 'stopped') and self.clock.now - self.start >= self.ends_at + self.end_lag:
+            task['end'] = '2025-10-14T09:12:40Z'
+        return task
 
     def confirm_task(self, project_id, task_id):
         self.confirmed.append(task_id)
@@ -103,7 +108,7 @@ def test_timeout_raises_with_the_last_task_and_bounds_request_timeouts():
     waiter, server, clock = run(1000, None, timeout=10)
     with pytest.raises(SemaphoreTimeout) as raised:
         waiter.wait({'id': 5, 'status': 'waiting'})
-    assert raised.value.task == {'id': 5, 'status': 'running'}
+    assert raised.value.task == {'id': 5, 'status': 'running', 'start': '2025-10-14T09:12:34Z'}
     assert clock.now - 1000.0 <= 10.5
     assert max(server.timeouts) <= 10
     assert 'task 5' in str(raised.value) and 'running' in str(raised.value)
@@ -113,6 +118,36 @@ def test_an_already_ended_task_costs_nothing():
     waiter, server, clock = run(0, None)
     assert waiter.wait({'id': 5, 'status': 'error'})[1]['status'] == 'error'
     assert server.gets == 0
+
+
+def test_the_end_time_stored_after_the_final_status_is_waited_for():
+    waiter, server, clock = run(2.0, (1.0, 1.0), end_lag=0.5)
+    done, task, elapsed = waiter.wait({'id': 5, 'status': 'waiting'})
+    assert task['status'] == 'success' and task['end'] == '2025-10-14T09:12:40Z'
+    assert elapsed - 2.0 <= 1.5
+
+
+def test_a_task_that_never_started_is_not_read_again_for_its_end():
+    waiter, server, clock = run(0, None)
+    assert waiter.wait({'id': 5, 'status': 'error', 'start': None})[1]['status'] == 'error'
+    assert server.gets == 0
+
+
+def test_waiting_confirmation_without_confirm_fails_at_once_with_the_task_url():
+    waiter, server, clock = run(100, None, confirm_at=2, confirm_action='none')
+    server.task_web_url = lambda project_id, task_id, template_id=None: 'https://semaphore.example.com/project/1/history?t=5'
+    with pytest.raises(_waiter.SemaphoreAwaitingConfirmation) as raised:
+        waiter.wait({'id': 5, 'status': 'waiting'})
+    assert clock.now - 1000.0 < 5 and raised.value.task['status'] == 'waiting_confirmation'
+    assert 'https://semaphore.example.com/project/1/history?t=5' in str(raised.value)
+    assert server.confirmed == [] and server.rejected == []
+
+
+def test_confirm_wait_leaves_the_plan_to_a_person():
+    waiter, server, clock = run(100, None, confirm_at=2, confirm_action='wait', timeout=20)
+    with pytest.raises(SemaphoreTimeout):
+        waiter.wait({'id': 5, 'status': 'waiting'})
+    assert server.confirmed == [] and server.rejected == []
 
 
 def test_confirmation_is_answered_once():
@@ -338,3 +373,22 @@ def test_a_lasting_outage_or_a_hard_error_still_ends_the_wait():
     waiter = TaskWaiter(server, 1, poll_interval=30, clock=clock, sleep=clock.sleep)
     with pytest.raises(_waiter_errors.SemaphoreAuthError):
         waiter.wait({'id': 7, 'status': 'running'})
+
+
+@pytest.mark.parametrize('environ, url, expected', [
+    ({}, 'ws://127.0.0.1:3000/api/ws', {'http_no_proxy': ['127.0.0.1']}),
+    # REST would go direct (NO_PROXY), so the socket goes direct too.
+    ({'HTTP_PROXY': 'http://proxy:3128', 'NO_PROXY': 'semaphore.internal'}, 'ws://semaphore.internal/api/ws',
+     {'http_no_proxy': ['semaphore.internal']}),
+    # REST goes through the proxy, so the socket does too, with the same credentials.
+    ({'HTTPS_PROXY': 'http://user:p%40ss@proxy:3128', 'NO_PROXY': 'localhost'}, 'wss://semaphore.example.com/api/ws',
+     {'http_proxy_host': 'proxy', 'http_proxy_port': 3128, 'proxy_type': 'http', 'http_proxy_auth': ('user', 'p@ss')}),
+    ({'ALL_PROXY': 'socks5://proxy:1080'}, 'ws://semaphore.example.com/api/ws',
+     {'http_proxy_host': 'proxy', 'http_proxy_port': 1080, 'proxy_type': 'socks5'}),
+])
+def test_the_socket_follows_the_proxy_rules_of_the_rest_calls(monkeypatch, environ, url, expected):
+    for name in ('HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'all_proxy', 'no_proxy'):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    assert _waiter.socket_proxy_options(url) == expected

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import time
 
@@ -59,7 +60,8 @@ def test_launch_and_wait_returns_output_and_recap(run_module):
 
 def test_a_failed_task_fails_the_module_with_its_output(run_module):
     failing = OUTPUT[:-1] + [{'output': 'web1 : ok=1 changed=0 unreachable=0 failed=1 skipped=0 rescued=0 ignored=0'}]
-    script = [answer(200, []), answer(201, task('waiting')), answer(200, task('error')), answer(200, failing)]
+    script = [answer(200, []), answer(201, task('waiting')), answer(200, task('error', end='2025-10-14T09:12:36Z')),
+              answer(200, failing)]
     rc, result, adapter = run_module(semaphore_task.main, dict(BASE, project=1, template=3, output_lines=2), script)
     assert rc == 1
     assert 'task 57 ended with status error' in result['msg']
@@ -77,6 +79,73 @@ def test_the_launch_is_never_retried_and_new_tasks_are_reported(run_module):
     assert [path for path in adapter.paths() if path.startswith('POST')] == ['POST api/project/1/tasks']
     assert [item['id'] for item in result['possible_tasks']] == [58]
     assert 'was not repeated' in result['msg'] and '58' in result['msg']
+
+
+def test_a_lost_launch_on_boltdb_finds_the_new_task_below_the_old_ids(run_module):
+    script = [answer(200, [task('success', id=2147483640)]),
+              answer(504, '<html>Gateway timeout</html>', content_type='text/html'),
+              answer(200, {'id': 1, 'username': 'admin'}),
+              answer(200, [task('running', id=2147483639), task('success', id=2147483640)])]
+    rc, result, adapter = run_module(semaphore_task.main, dict(BASE, project=1, template=3), script)
+    assert rc == 1 and [item['id'] for item in result['possible_tasks']] == [2147483639]
+
+
+V210 = {'version': '2.10.32-f33944e0-1729508592'}
+
+
+def test_a_500_for_an_unknown_template_is_a_plain_refusal(run_module):
+    # Semaphore 2.10 answers a launch of an unknown template with 500 and an empty body.
+    script = [answer(500), answer(404)]
+    rc, result, adapter = run_module(semaphore_task.main, dict(BASE, project=1, template=999, wait=False), script)
+    assert rc == 1 and result['changed'] is False
+    assert result['msg'] == 'no template 999 in project 1'
+    assert adapter.paths() == ['POST api/project/1/tasks', 'GET api/project/1/templates/999']
+
+
+def test_a_500_with_the_task_marked_error_at_once_quotes_the_reason(run_module):
+    # Up to 2.15 a task environment on a template without one: the task row exists, in error, and the answer is 500.
+    now = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+    failed = task('error', id=58, start=None, end=None, created=now)
+    script = [answer(500), answer(200, LOCKED), answer(200, {'id': 1}), answer(200, [failed]),
+              answer(200, [{'task_id': 58, 'output': 'Error: unexpected end of JSON input'}])]
+    rc, result, adapter = run_module(semaphore_task.main, dict(BASE, project=1, template=3, wait=False), script)
+    assert rc == 1 and 'possible_tasks' not in result
+    assert result['msg'] == ('the server refused the launch (POST /api/project/1/tasks returned HTTP 500): task 58 was created '
+                             'and failed before running: Error: unexpected end of JSON input')
+    assert result['task_id'] == 58 and result['status'] == 'error'
+
+
+def test_a_500_that_created_nothing_says_so(run_module):
+    script = [answer(500), answer(200, LOCKED), answer(200, {'id': 1}), answer(200, [])]
+    rc, result, adapter = run_module(semaphore_task.main, dict(BASE, project=1, template=3, wait=False), script)
+    assert rc == 1 and result['changed'] is False
+    assert 'refused the launch' in result['msg'] and 'created no task' in result['msg']
+    assert adapter.paths().count('POST api/project/1/tasks') == 1
+
+
+def test_environment_on_2_10_is_refused_when_the_template_would_override_it(run_module):
+    template = dict(LOCKED, environment_id=1)
+    script = [answer(200, V210), answer(200, template), answer(200, {'id': 1, 'json': '{"app_version": "1.0"}'})]
+    rc, result, adapter = run_module(semaphore_task.main, dict(BASE, project=1, template=3,
+                                                               environment={'app_version': '2.0'}), script)
+    assert rc == 1 and result['refused_overrides'] == ['environment']
+    assert "sets app_version, which wins over the task's on Semaphore 2.10.32" in result['msg']
+    assert not [path for path in adapter.paths() if path.startswith('POST')]
+
+
+def test_reject_on_2_10_fails_before_launching(run_module):
+    rc, result, adapter = run_module(semaphore_task.main, dict(BASE, project=1, template=3, confirm='reject'),
+                                     [answer(200, V210)])
+    assert rc == 1 and 'confirm=reject needs Semaphore 2.11' in result['msg']
+    assert adapter.paths() == ['GET api/info']
+
+
+def test_a_plan_waiting_for_confirmation_fails_at_once_without_confirm(run_module):
+    script = [answer(200, []), answer(201, task('waiting')), answer(200, task('waiting_confirmation')),
+              answer(200, OUTPUT[:1])]
+    rc, result, adapter = run_module(semaphore_task.main, dict(BASE, project=1, template=3), script)
+    assert rc == 1 and result['status'] == 'waiting_confirmation'
+    assert 'task 57 waits for confirmation' in result['msg'] and result['url'] in result['msg']
 
 
 def test_a_dropped_connection_on_launch_is_not_retried_either(run_module):
@@ -163,7 +232,7 @@ def test_stop_a_running_task(run_module):
 
 
 def test_stop_of_a_task_already_stopping_sends_no_second_stop(run_module):
-    script = [answer(200, task('stopping')), answer(200, task('stopped')), answer(200, [])]
+    script = [answer(200, task('stopping')), answer(200, task('stopped', end='2025-10-14T09:12:36Z')), answer(200, [])]
     rc, result, adapter = run_module(semaphore_task.main, dict(BASE, project=1, task_id=57, state='stopped'), script)
     assert rc == 0 and result['changed'] is False and result['status'] == 'stopped'
     assert not [path for path in adapter.paths() if path.startswith('POST')]

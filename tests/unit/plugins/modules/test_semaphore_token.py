@@ -9,12 +9,12 @@ import json
 import pytest
 
 from ansible_collections.semaphore.api.plugins.modules import semaphore_token, semaphore_token_info
-from ansible_collections.semaphore.api.tests.unit.plugins.module_utils.fake_http import answer
+from ansible_collections.semaphore.api.tests.unit.plugins.module_utils.fake_http import answer, login_answer
 
 URL = 'http://127.0.0.1:3000'
 PASSWORD = 'Sp\\ec"ial pässwörd'
 SECRET = 'kwofd61g93-yuqvex8efmhjkgnbxlo8mp1tin6spyhu='
-LOGIN = answer(204)
+LOGIN = login_answer()
 LOGOUT = answer(204)
 
 

@@ -24,7 +24,6 @@ from ansible_collections.semaphore.api.plugins.module_utils._client import (
 )
 from ansible_collections.semaphore.api.plugins.module_utils._tasks import (
     FAILED_STATUSES,
-    TERMINAL_STATUSES,
     SemaphoreLaunchRefused,
     SemaphoreLaunchUncertain,
     SemaphoreOverrideError,
@@ -41,6 +40,7 @@ from ansible_collections.semaphore.api.plugins.module_utils._tasks import (
     needs_version,
     output_text_lines,
     redact_payload,
+    task_has_ended,
     task_result,
     tasks_created_since,
     utc_now,
@@ -261,7 +261,7 @@ class TaskRunner:
         # GET first: a stop sent to a finished task overwrites its status with "stopped" (section 6.6).
         task = self.client.get_task(project_id, params['task_id'])
         result = {'changed': False, 'project_id': project_id, 'template_id': task.get('template_id')}
-        if task.get('status') in TERMINAL_STATUSES:
+        if task_has_ended(task):
             result.update(task_result(self.client, project_id, task))
             return result
         # A task already stopping needs no second plain stop; force still ends it at once.
@@ -273,9 +273,9 @@ class TaskRunner:
         if not already_stopping:
             self.client.stop_task(project_id, task['id'], force=params['force'])
             task = self.client.get_task(project_id, task['id'])
-        if params['wait'] and task.get('status') not in TERMINAL_STATUSES:
+        if params['wait'] and not task_has_ended(task):
             task = self._wait(project_id, task, None, None, result)
-        output = self._output(project_id, task) if task.get('status') in TERMINAL_STATUSES else None
+        output = self._output(project_id, task) if task_has_ended(task) else None
         result.update(task_result(self.client, project_id, task, output, params['output_lines']))
         return result
 
@@ -303,7 +303,7 @@ class TaskRunner:
                 events = TaskEvents.open(client, min(client.timeout, 10.0), self.warn)
             task = client.get_task(project_id, params['task_id'])
             result = {'changed': False, 'project_id': project_id, 'template_id': task.get('template_id')}
-            if params['wait'] and task.get('status') not in TERMINAL_STATUSES:
+            if params['wait'] and not task_has_ended(task):
                 task = self._wait(project_id, task, events, None, result)
         finally:
             if events is not None:

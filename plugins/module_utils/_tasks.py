@@ -29,7 +29,18 @@ from ansible_collections.semaphore.api.plugins.module_utils._client import (
 # Section 7: the only statuses that end a task. Everything else (waiting, starting, running,
 # waiting_confirmation, confirmed, rejected, stopping) is still active.
 TERMINAL_STATUSES = ('success', 'error', 'stopped')
-FAILED_STATUSES = ('error', 'stopped')
+FAILED_STATUSES = ('error', 'stopped', 'stopping')
+
+
+def task_has_ended(task):
+    """True once the task's run is over and its status will not change again.
+
+    Besides the terminal statuses: on 2.10 a plain stop that does not kill the process (stopped
+    while the repository is prepared) leaves the task ``stopping`` for good, with ``end`` set,
+    after the run finished (seen on a real 2.10.32; the runner only turns ``running`` into success).
+    """
+    status = (task or {}).get('status')
+    return status in TERMINAL_STATUSES or (status == 'stopping' and parse_time(task.get('end')) is not None)
 
 # Options that are copied into the launch body unchanged (no flag guards them).
 _PLAIN_FIELDS = (('task_message', 'message'), ('playbook', 'playbook'))
@@ -402,7 +413,7 @@ def _median(values):
 
 
 def active_tasks(tasks):
-    return [task for task in tasks or [] if task.get('status') not in TERMINAL_STATUSES]
+    return [task for task in tasks or [] if not task_has_ended(task)]
 
 
 # -- the result a user sees -------------------------------------------------------------------------

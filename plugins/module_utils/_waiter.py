@@ -22,7 +22,7 @@ import time
 from urllib.parse import unquote, urlparse
 
 from ansible_collections.semaphore.api.plugins.module_utils._client import SemaphoreError, is_transient, requests
-from ansible_collections.semaphore.api.plugins.module_utils._tasks import TERMINAL_STATUSES, parse_time
+from ansible_collections.semaphore.api.plugins.module_utils._tasks import TERMINAL_STATUSES, parse_time, task_has_ended
 
 try:
     import websocket  # websocket-client
@@ -190,7 +190,7 @@ class TaskEvents:
                 continue
             if event.get('type') == 'log' and task_id == self.watched:
                 self.lines.append(str(event.get('output') or ''))
-            elif event.get('type') == 'update' and event.get('status') in _WAKE_STATUSES:
+            elif event.get('type') == 'update' and (event.get('status') in _WAKE_STATUSES or task_has_ended(event)):
                 return event['status']
         return None
 
@@ -280,7 +280,7 @@ class TaskWaiter:
         schedule = PollSchedule(self.poll_interval, self.expected)
         safety = 0
         while True:
-            if last.get('status') in TERMINAL_STATUSES:
+            if task_has_ended(last):
                 return True, self._with_end(last, deadline), self.clock() - start
             if last.get('status') == 'waiting_confirmation' and self._handle_confirmation(last):
                 schedule = PollSchedule(self.poll_interval, None)

@@ -70,6 +70,7 @@ options:
     description:
       - Run from this branch of the repository instead of the template's. Semaphore field C(git_branch).
       - Semaphore applies it whatever the template's C(allow_override_branch_in_task) says; only its web UI checks that flag.
+      - A task field only from Semaphore 2.10.31; refused on older servers (see O(strict_overrides)).
     type: str
     version_added: 1.0.0
   playbook:
@@ -84,7 +85,11 @@ options:
     version_added: 1.0.0
   environment:
     description:
-      - Extra variables merged over the template's environment. Sent as the JSON string in Semaphore field C(environment).
+      - Extra variables for the run, sent as the JSON string in Semaphore field C(environment).
+      - On Semaphore 2.16 and later they are merged over the template's environment (the task's keys win).
+      - Up to 2.15 the template's keys win and the task's only add new ones, and a template without an environment
+        makes the launch fail. The module reads the template's environment there and refuses (see O(strict_overrides))
+        keys the template would override, or any environment for a template without one.
     type: dict
     version_added: 1.0.0
   secret_environment:
@@ -149,6 +154,8 @@ options:
       - 'Raw C(params) for the task, merged under the options above; for Terraform/OpenTofu templates for example
         V({"plan": true}), V({"destroy": true}) or V({"auto_approve": true}). Semaphore 2.11 and later.'
       - Values must have the types Semaphore expects, or the server answers HTTP 500.
+      - C(auto_approve) counts from Semaphore 2.16, and only when the template allows it (C(allow_auto_approve)) or
+        approves by itself; otherwise the plan waits for confirmation, so the module refuses it (see O(strict_overrides)).
     type: dict
     version_added: 1.0.0
   strict_overrides:

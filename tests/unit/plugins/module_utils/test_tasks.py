@@ -15,6 +15,7 @@ from ansible_collections.semaphore.api.plugins.module_utils._client import (
 )
 from ansible_collections.semaphore.api.plugins.module_utils._tasks import (
     SemaphoreError,
+    active_tasks,
     answer_was_lost,
     bound_lines,
     build_payload,
@@ -28,6 +29,7 @@ from ansible_collections.semaphore.api.plugins.module_utils._tasks import (
     parse_recap,
     redact_payload,
     strip_ansi,
+    task_has_ended,
     task_timings,
 )
 
@@ -283,3 +285,15 @@ def test_tasks_created_by_a_lost_launch_are_found_whatever_the_id_order(before, 
     client = ListingClient([{'id': task_id, 'user_id': 1, 'status': 'waiting'} for task_id in after])
     found = tasks_created_since(client, 1, 3, None, known_ids=before)
     assert [task['id'] for task in found] == new
+
+
+@pytest.mark.parametrize('task, ended', [
+    ({'status': 'success'}, True),
+    ({'status': 'stopping', 'end': None}, False),
+    # 2.10: a plain stop that killed nothing leaves the task stopping for good, with its end set.
+    ({'status': 'stopping', 'end': '2026-12-02T07:36:32.11191238Z'}, True),
+    ({'status': 'running', 'end': None}, False),
+])
+def test_a_task_has_ended_when_its_status_can_no_longer_change(task, ended):
+    assert task_has_ended(task) is ended
+    assert (active_tasks([task]) == []) is ended

@@ -38,6 +38,7 @@ from ansible_collections.semaphore.api.plugins.module_utils._tasks import (
     needs_template,
     needs_template_environment,
     needs_version,
+    order_output,
     output_text_lines,
     redact_payload,
     task_has_ended,
@@ -237,10 +238,16 @@ class TaskRunner:
 
     def _output(self, project_id, task, settle=0.0, streamed=None):
         try:
-            return fetch_output(self.client, project_id, task, settle=settle, sleep=self.sleep, streamed=streamed)
+            raw = fetch_output(self.client, project_id, task, settle=settle, sleep=self.sleep, streamed=streamed)
         except SemaphoreError as exc:
             self.warn('could not read the output of task {0}: {1}'.format(task.get('id'), exc))
             return []
+        rows, reordered = order_output(raw, streamed)
+        if reordered:
+            self.warn('the server returned the output lines of each second in no particular order (Semaphore 2.10 on '
+                      'MySQL/MariaDB stores whole seconds); the PLAY RECAP was put back at the end, other lines of '
+                      'the same second may be out of order')
+        return rows
 
     def _finish(self, project_id, task, result, streamed=None):
         if streamed is None and self.output_pause:

@@ -81,6 +81,8 @@ _ANSI = re.compile(r'\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)
 _RECAP_HEADER = re.compile(r'^PLAY RECAP\b')
 _RECAP_LINE = re.compile(r'^(?P<host>\S+)\s*:\s*(?P<counts>(?:\w+=\d+\s*)+)$')
 RECAP_KEYS = ('ok', 'changed', 'unreachable', 'failed', 'skipped', 'rescued', 'ignored')
+# Counts every recap line has; a task's own ``key=1`` output never has them all.
+_RECAP_REQUIRED = ('ok=', 'changed=', 'unreachable=', 'failed=')
 
 
 class SemaphoreOverrideError(SemaphoreError):
@@ -326,34 +328,67 @@ def bound_lines(lines, output_lines):
 
 
 def parse_recap(lines):
-    """``{host: {ok, changed, unreachable, failed, skipped, rescued, ignored}}`` from the last PLAY RECAP.
+    """``{host: {ok, changed, unreachable, failed, skipped, rescued, ignored}}`` from the PLAY RECAP.
 
     Returns None when the output holds no recap (not an Ansible run, or the run died before it).
+    The recap's host lines are recognised by their shape wherever they stand after the last play's
+    start, not only right under the header: Semaphore 2.10 on MySQL returns the lines of one
+    second in any order, and a recap can come back split around its header.
     """
-    start = None
-    for index, line in enumerate(lines):
-        if _RECAP_HEADER.match(line.strip()):
-            start = index
-    if start is None:
+    headers = [index for index, line in enumerate(lines) if _RECAP_HEADER.match(line.strip())]
+    if not headers:
         return None
+    # Several recaps (several runs in one task): the last one counts, read below its header.
+    plays = [index for index, line in enumerate(lines[:headers[-1]]) if line.strip().startswith('PLAY [')]
+    start = headers[-1] if len(headers) > 1 else (plays[-1] if plays else 0)
     recap = {}
-    for line in lines[start + 1:]:
-        text = line.strip()
-        if not text:
-            if recap:
-                break
-            continue
-        match = _RECAP_LINE.match(text)
+    for line in lines[start:]:
+        match = _RECAP_LINE.match(line.strip())
         if not match:
-            if recap:
-                break
             continue
         counts = dict((key, 0) for key in RECAP_KEYS)
         for pair in match.group('counts').split():
             key, value = pair.split('=', 1)
             counts[key] = int(value)
-        recap[match.group('host')] = counts
+        if all(key in match.group('counts') for key in _RECAP_REQUIRED):
+            recap[match.group('host')] = counts
     return recap
+
+
+def order_output(raw, streamed=None):
+    """``(rows, reordered)``: the output rows in the order the task printed them, as far as known.
+
+    Semaphore 2.10 on MySQL/MariaDB stores ``time`` in whole seconds and orders ``/output`` by it
+    alone: lines of one second come back shuffled (seen on a real 2.10.32 + MariaDB). When the
+    websocket streamed every line, its order is the true one. Otherwise the PLAY RECAP block (and
+    Semaphore's own closing line) is put back at the end so that the tail reads right; the order of
+    other lines within a second stays unknown, which ``reordered`` tells.
+    """
+    times = [row.get('time') for row in raw if isinstance(row, dict)]
+    if len(times) < 2 or any(not isinstance(stamp, str) or '.' in stamp for stamp in times) or len(set(times)) == len(times):
+        return raw, False
+    if streamed and len(streamed) == len(raw) and sorted(streamed) == sorted(output_raw_texts(raw)):
+        return [{'output': line} for line in streamed], False
+    texts = output_text_lines(raw)
+    block = [index for index, text in enumerate(texts)
+             if _RECAP_HEADER.match(text.strip()) or _is_recap_line(text) or text.startswith('Running app failed')]
+    if not block:
+        return raw, True
+    key = {index: (0 if _RECAP_HEADER.match(texts[index].strip()) else 2 if texts[index].startswith('Running app') else 1,
+                   texts[index]) for index in block}
+    chosen = set(block)
+    rows = [row for index, row in enumerate(raw) if index not in chosen]
+    rows.extend(raw[index] for index in sorted(block, key=key.get))
+    return rows, True
+
+
+def _is_recap_line(text):
+    match = _RECAP_LINE.match(text.strip())
+    return bool(match) and all(key in match.group('counts') for key in _RECAP_REQUIRED)
+
+
+def output_raw_texts(raw):
+    return [line.get('output') if isinstance(line, dict) else str(line) for line in raw or []]
 
 
 def has_recap(lines):
@@ -440,7 +475,7 @@ def fetch_output(client, project_id, task, timeout=None, settle=0.5, sleep=time.
     """
     raw = client.get_task_output(project_id, task['id'], timeout=timeout)
     ansible = task.get('status') in ('success', 'error') and _looks_like_ansible(raw)
-    if not ansible or has_recap(output_text_lines(raw[-60:])):
+    if not ansible or has_recap(output_text_lines(order_output(raw)[0][-60:])):
         return raw
     if streamed and len(streamed) > len(raw) and has_recap(output_text_lines(streamed[-60:])):
         stored = output_text_lines(raw)

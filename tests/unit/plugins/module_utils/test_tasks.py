@@ -25,6 +25,7 @@ from ansible_collections.semaphore.api.plugins.module_utils._tasks import (
     tasks_created_since,
     expected_run_seconds,
     fetch_output,
+    order_output,
     output_text_lines,
     parse_recap,
     redact_payload,
@@ -297,3 +298,38 @@ def test_tasks_created_by_a_lost_launch_are_found_whatever_the_id_order(before, 
 def test_a_task_has_ended_when_its_status_can_no_longer_change(task, ended):
     assert task_has_ended(task) is ended
     assert (active_tasks([task]) == []) is ended
+
+
+# Semaphore 2.10 on MariaDB: whole-second times, /output ordered by time alone (seen on a real 2.10.32).
+MYSQL_SHUFFLED = [
+    {'task_id': 12, 'task': '', 'time': '2026-12-02T07:35:32Z', 'output': 'PLAY [Deploy app] ****'},
+    {'task_id': 12, 'task': '', 'time': '2026-12-02T07:35:34Z', 'output': 'web2 : ok=2 changed=1 unreachable=0 failed=0 skipped=0 rescued=0 ignored=0'},
+    {'task_id': 12, 'task': '', 'time': '2026-12-02T07:35:34Z', 'output': 'Running app failed: exit status 2'},
+    {'task_id': 12, 'task': '', 'time': '2026-12-02T07:35:34Z', 'output': 'PLAY RECAP ****'},
+    {'task_id': 12, 'task': '', 'time': '2026-12-02T07:35:34Z', 'output': '\x1b[0;33mchanged: [web1]\x1b[0m'},
+    {'task_id': 12, 'task': '', 'time': '2026-12-02T07:35:34Z', 'output': 'web1 : ok=2 changed=1 unreachable=0 failed=1 skipped=0 rescued=0 ignored=0'},
+]
+
+
+def test_a_recap_split_around_its_header_is_still_read():
+    recap = parse_recap(output_text_lines(MYSQL_SHUFFLED))
+    assert sorted(recap) == ['web1', 'web2'] and recap['web1']['failed'] == 1
+
+
+def test_shuffled_seconds_get_the_recap_back_at_the_end():
+    rows, reordered = order_output(MYSQL_SHUFFLED)
+    assert reordered is True
+    assert output_text_lines(rows)[-4:] == ['PLAY RECAP ****', MYSQL_SHUFFLED[5]['output'], MYSQL_SHUFFLED[1]['output'],
+                                            'Running app failed: exit status 2']
+    assert sorted(map(str, rows)) == sorted(map(str, MYSQL_SHUFFLED))
+
+
+def test_the_streamed_order_wins_when_every_line_was_streamed():
+    streamed = [MYSQL_SHUFFLED[index]['output'] for index in (0, 4, 3, 5, 1, 2)]
+    rows, reordered = order_output(MYSQL_SHUFFLED, streamed)
+    assert reordered is False and [row['output'] for row in rows] == streamed
+
+
+def test_output_with_precise_times_keeps_the_server_order():
+    precise = [dict(row, time='2026-12-02T07:35:34.{0:06d}Z'.format(index)) for index, row in enumerate(MYSQL_SHUFFLED)]
+    assert order_output(precise) == (precise, False)

@@ -18,6 +18,8 @@ from aiohttp.abc import AbstractAccessLogger
 from .app import create_app
 from .core import Simulator
 from .faults import redact_path
+from .options import BACKENDS, DEFAULT_END_DELAY, DEFAULT_FINAL_STATUS_DELAY, DEFAULT_OUTPUT_DELAY, TASK_IDS, \
+    StartOptions
 from .profiles import PROFILES, get_profile
 
 LOG = logging.getLogger("semaphore_sim")
@@ -45,7 +47,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-websocket", action="store_true", help="answer /api/ws with 404")
     parser.add_argument("--log-file", help="also write the simulator log to this file")
     parser.add_argument("--verbose", action="store_true", help="log every request")
+    parser.add_argument("--task-ids", default="ascending", choices=TASK_IDS,
+                        help="descending: BoltDB numbering 2147483646, 2147483645, ... (default ascending)")
+    parser.add_argument("--backend", default="postgres", choices=BACKENDS,
+                        help="mysql: whole-second output times; with 2.10 lines of one second in any order")
+    parser.add_argument("--order-seed", type=int, default=0, help="seed of the --backend mysql 2.10 shuffle")
+    parser.add_argument("--web-host", default="", help="the server's web_host (2.18: https:// makes the cookie Secure)")
+    parser.add_argument("--final-status-delay", type=float, default=DEFAULT_FINAL_STATUS_DELAY,
+                        help="seconds between the final update event and the saved final status")
+    parser.add_argument("--end-delay", type=float, default=DEFAULT_END_DELAY,
+                        help="seconds between the saved final status and the saved end")
+    parser.add_argument("--output-delay", type=float, default=DEFAULT_OUTPUT_DELAY,
+                        help="2.10: seconds between logging a line and storing it")
     args = parser.parse_args(argv)
+    if args.web_host and not args.web_host.lower().startswith(("http://", "https://")):
+        parser.error("--web-host must start with http:// or https://")
+    if min(args.final_status_delay, args.end_delay, args.output_delay) < 0:
+        parser.error("delays must not be negative")
     if args.tls and not args.tls_dir:
         parser.error("--tls needs --tls-dir")
     try:
@@ -68,7 +86,11 @@ def load_seed(path: str) -> dict[str, Any]:
 
 async def serve(args: argparse.Namespace) -> None:
     """Run until SIGTERM/SIGINT."""
-    sim = Simulator(get_profile(args.profile), load_seed(args.seed), websocket=not args.no_websocket)
+    options = StartOptions(task_ids=args.task_ids, backend=args.backend, web_host=args.web_host,
+                           order_seed=args.order_seed, final_status_delay=args.final_status_delay,
+                           end_delay=args.end_delay, output_delay=args.output_delay)
+    sim = Simulator(get_profile(args.profile), load_seed(args.seed), websocket=not args.no_websocket,
+                    options=options)
     app = create_app(sim)
     runner = web.AppRunner(app, access_log_class=RedactingAccessLogger,
                            access_log=logging.getLogger("semaphore_sim.access"), handle_signals=False)

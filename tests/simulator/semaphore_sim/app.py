@@ -5,6 +5,7 @@ import asyncio
 import json
 import re
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,6 +16,7 @@ from . import control, output, views
 from .auth import AuthResult, authenticate, bearer_token, totp_valid
 from .core import SIM_KEY, Simulator
 from .faults import HTML_PAGE, redact_path
+from .profiles import Profile
 from .state import PERM_MANAGE, PERM_RUN, Project, Session, Task, Template, Token, WsClient, new_token_secret
 from .timefmt import fmt_time, now_ns, parse_time, truncate
 
@@ -245,7 +247,7 @@ async def info(request: web.Request) -> web.Response:
     values: dict[str, Any] = {
         "version": profile.version,
         "ansible": "ansible [core 2.17.5]\n  python version = 3.11.9",
-        "web_host": "", "use_remote_runner": False,
+        "web_host": sim.options.web_host, "use_remote_runner": False,
         "premium_features": {"project_runners": False, "terraform_backend": False, "task_summary": False},
         "auth_methods": {"totp": {"enabled": profile.totp, "allow_recovery": False}},
         "git_client": "cmd_git", "schedule_timezone": "UTC" if profile.name >= "2.17" else "",
@@ -276,11 +278,19 @@ async def login(request: web.Request) -> web.Response:
     body = await read_json(request)
     if not isinstance(body, dict):
         return empty(400)
-    check_types(body, {"auth": str, "password": str, "method": str, "provider": str})
+    if sim.profile.login_method:
+        # §3 (2026): method "" | "password" | "ldap", provider = LDAP provider id. No LDAP provider is
+        # configured here, so "ldap" fails with 401 like any LDAP failure; other values log in with the
+        # password. Older versions ignore both fields like any unknown field.
+        check_types(body, {"auth": str, "password": str, "method": str, "provider": str})
+    else:
+        check_types(body, {"auth": str, "password": str})
     auth = str(body.get("auth") or "").lower()
     password = str(body.get("password") or "")
     user = sim.store.find_user_by_login(auth)
-    if user is None or not password or not secrets.compare_digest(user.password.encode(), password.encode()):
+    ldap = sim.profile.login_method and str(body.get("method") or "").lower() == "ldap"
+    if (ldap or user is None or not password
+            or not secrets.compare_digest(user.password.encode(), password.encode())):
         request["auth"] = AuthResult(kind="none")
         return empty(401)
     now = now_ns()
@@ -292,9 +302,10 @@ async def login(request: web.Request) -> web.Response:
     sim.remember("cookies", cookie)
     request["auth"] = AuthResult(kind="none", user=user)
     response = empty(204)
+    # findings f: Secure only when the configured web_host is https:// (not the request's scheme)
+    secure = sim.profile.cookie_secure_web_host and sim.options.web_host.lower().startswith("https://")
     response.set_cookie("semaphore", cookie, path="/", httponly=sim.profile.cookie_httponly or None,
-                        samesite="Lax" if sim.profile.cookie_samesite else None,
-                        secure=(request.secure and sim.profile.cookie_samesite) or None)
+                        samesite="Lax" if sim.profile.cookie_samesite else None, secure=secure or None)
     return response
 
 
@@ -306,6 +317,11 @@ async def logout(request: web.Request) -> web.Response:
     if session is not None and sim.profile.logout_expires_session:
         session.expired = True
     response = empty(204)
+    if sim.profile.logout_cookie_week_ago:
+        # recorded 2.10.32: an empty unquoted value and an Expires a week back (aiohttp would quote "")
+        week_ago = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() - 7 * 86400))
+        response.headers["Set-Cookie"] = f"semaphore=; Path=/; Expires={week_ago}"
+        return response
     response.set_cookie("semaphore", "", path="/", expires="Thu, 01 Jan 1970 00:00:00 GMT", max_age=0)
     return response
 
@@ -450,6 +466,9 @@ async def list_inventories(request: web.Request) -> web.Response:
     project, _perms = project_of(request)
     items = [{"id": inv_id, "name": inv.get("name"), "project_id": project.id, "type": inv.get("type", "static"),
               "inventory": inv.get("inventory", "")} for inv_id, inv in sorted(project.inventories.items())]
+    if sim_of(request).profile.inventory_key_fields:
+        for item in items:  # recorded 2.10.32; the simulator has no keys, so the "None" key (id 1)
+            item.update({"ssh_key_id": 1, "become_key_id": None, "holder_id": None, "repository_id": None})
     return send_json(items)
 
 
@@ -601,7 +620,7 @@ async def create_task(request: web.Request) -> web.Response:  # pylint: disable=
     assert user is not None
     created = now_ns()
     limit_sent = str(body.get("limit") or "")
-    task = Task(id=sim.store.next_task_id, template_id=template.id, project_id=project.id, user_id=user.id,
+    task = Task(id=sim.store.allocate_task_id(), template_id=template.id, project_id=project.id, user_id=user.id,
                 created=truncate(created, 6), playbook=str(body.get("playbook") or ""),
                 environment=str(body.get("environment") or ""), arguments=body.get("arguments"),
                 git_branch=body.get("git_branch") or None, message=str(body.get("message") or ""),
@@ -615,10 +634,13 @@ async def create_task(request: web.Request) -> web.Response:  # pylint: disable=
                                                bool(body.get("diff")))
         task.limit = limit_sent
     _record_effective(sim, project, template, task)
-    sim.store.next_task_id += 1
     sim.store.tasks[task.id] = task
-    if task.environment and not _is_json_object(task.environment):
-        # §6.1: invalid environment JSON -> the task exists in ``error`` and the API answers 500
+    environment, env_error = _merge_environment(profile, _template_environment(project, template), task.environment)
+    task.effective["environment"] = environment
+    if env_error is not None:
+        # §6.1, findings b/h: the task row exists, gets one "Error: ..." line and status ``error``, is
+        # never queued, and the API answers 500 with an empty body
+        sim.write_line_now(task, f"Error: {env_error}")
         sim.set_status(task, "error")
         return empty(500)
     sim.push_update(task)  # §9: an update is sent when the task is queued
@@ -644,11 +666,60 @@ def _nano(stamp: int) -> str:
     return str(fmt_time(stamp, 9))
 
 
-def _is_json_object(text: str) -> bool:
+def _go_json_object(text: str) -> tuple[dict[str, Any], str | None]:
+    """Go's ``json.Unmarshal`` into a map: the object, or an error message in Go's wording (exact for
+    empty and cut-off input, approximate otherwise)."""
     try:
-        return isinstance(json.loads(text), dict)
-    except ValueError:
-        return False
+        value = json.loads(text)
+    except ValueError as exc:
+        position = getattr(exc, "pos", 0)
+        if position >= len(text.rstrip()):
+            return {}, "unexpected end of JSON input"
+        return {}, f"invalid character '{text[position]}' looking for beginning of value"
+    if value is None:
+        return {}, None  # null leaves the map empty
+    if not isinstance(value, dict):
+        kind = {list: "array", str: "string", bool: "bool"}.get(type(value), "number")
+        return {}, f"json: cannot unmarshal {kind} into Go value of type map[string]interface {{}}"
+    return value, None
+
+
+def _template_environment(project: Project, template: Template) -> str:
+    """The JSON of the template's environment; "" when it has none."""
+    env_id = template.data.get("environment_id")
+    if not env_id:
+        return ""
+    return str(project.environments.get(int(env_id), {}).get("json") or "")
+
+
+def _merge_environment(profile: Profile, template_json: str, task_json: str) -> tuple[dict[str, Any], str | None]:
+    """findings b: the effective extra variables of a launch, or the error that fails it.
+
+    No task environment: the template's is used as is. Through v2.15 the template's JSON is parsed even
+    when empty (error ``unexpected end of JSON input``) and its keys win; v2.16 the task's keys win but
+    an empty template environment still fails; 2026 code skips an empty template environment."""
+    if not task_json:
+        template_env, _error = _go_json_object(template_json) if template_json else ({}, None)
+        return template_env, None
+    if not profile.env_task_wins:
+        task_env: dict[str, Any] = {}
+        if template_json:
+            task_env, error = _go_json_object(task_json)
+            if error:
+                return {}, error
+        template_env, error = _go_json_object(template_json)
+        if error:
+            return {}, error
+        return {**task_env, **template_env}, None
+    template_env = {}
+    if template_json or not profile.env_empty_template_ok:
+        template_env, error = _go_json_object(template_json)
+        if error:
+            return {}, error
+    task_env, error = _go_json_object(task_json)
+    if error:
+        return {}, error
+    return {**template_env, **task_env}, None
 
 
 def _record_effective(sim: Simulator, project: Project, template: Template, task: Task) -> None:
@@ -696,7 +767,7 @@ def _scoped_tasks(request: web.Request) -> list[Task]:
     if "template_id" in request.match_info:
         template = template_of(request, project)
         tasks = [t for t in tasks if t.template_id == template.id]
-    tasks.sort(key=lambda t: t.id, reverse=True)  # §6.2: newest first
+    tasks.sort(key=sim.store.newer_key, reverse=True)  # §6.2: newest first (whatever the id numbering)
     return tasks
 
 
@@ -722,7 +793,7 @@ async def last_tasks(request: web.Request) -> web.Response:
     count = _clamp_limit(request.query.get("count") or request.query.get("limit"))
     before = request.query.get("before")
     if before and INT_RE.match(before):
-        tasks = [t for t in tasks if t.id < int(before)]
+        tasks = [t for t in tasks if sim.store.older_than(t, int(before))]
     response = send_json(_task_list(sim, tasks[:count]))
     response.headers["X-Has-Next"] = "true" if len(tasks) > count else "false"
     return response
@@ -740,7 +811,7 @@ async def task_output(request: web.Request) -> web.StreamResponse:
     sim = sim_of(request)
     project, _perms = project_of(request)
     task = task_of(request, project)
-    lines = sim.store.outputs.get(task.id, [])
+    lines = sim.store.ordered_output(task.id)
     response = web.StreamResponse(status=200)
     response.content_type = JSON_TYPE
     await response.prepare(request)
@@ -766,7 +837,7 @@ async def task_raw_output(request: web.Request) -> web.Response:
     sim = sim_of(request)
     project, _perms = project_of(request)
     task = task_of(request, project)
-    text = "".join(output.strip_ansi(line) + "\n" for _stamp, line in sim.store.outputs.get(task.id, []))
+    text = "".join(output.strip_ansi(line) + "\n" for _stamp, line in sim.store.ordered_output(task.id))
     return web.Response(text=text, content_type="text/plain")
 
 
@@ -786,13 +857,29 @@ async def stop_task(request: web.Request) -> web.Response:
         task.status = "stopped"
         sim.push_update(task)
         return empty(204)
-    if force:
+    if force and sim.profile.force_stop_end_later and task.id in sim.pool.running:
+        # recorded 2.10.32: ``stopped`` is saved at once, ``end`` when the killed run has wound down
+        sim.pool.force_stop(task.id)
+        task.status = "stopped"
+        sim.push_update(task)
+        asyncio.get_running_loop().call_later(max(float(sim.config.get("end_delay", 0.0)), 0.0),
+                                              _late_end, sim, task)
+    elif force:
         sim.pool.force_stop(task.id)
         sim.set_status(task, "stopped")
     else:
+        # recorded 2.10.32: only a running process is killed, and then the run fails (see Runner)
+        task.effective["stop_kills"] = task.status == "running"
         sim.set_status(task, "stopping")
         sim.pool.signal(task.id)
     return empty(204)
+
+
+def _late_end(sim: Simulator, task: Task) -> None:
+    """The ``end`` of a force-stopped run, with the second ``update``."""
+    if sim.store.tasks.get(task.id) is task and task.end is None:
+        task.end = truncate(now_ns(), 6)
+        sim.push_update(task)
 
 
 async def _confirm_or_reject(request: web.Request, status: str) -> web.Response:

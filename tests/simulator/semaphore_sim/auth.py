@@ -61,7 +61,9 @@ def authenticate(store: Store, authorization: str | None, cookie: str | None) ->
     if presented is not None:
         result = AuthResult(kind="bearer", presented_token=presented)
         token = store.tokens.get(presented)
-        if token is None or token.expired:
+        # BoltDB 2.10 looks tokens up without checking ``expired``: a deleted token still works
+        bolt_ignores_expired = store.profile.bolt_expired_tokens_valid and store.options.backend == "bolt"
+        if token is None or (token.expired and not bolt_ignores_expired):
             return result  # §2.2: unknown, deleted or (SQL) expired token -> 401
         if token.expires_at is not None and token.expires_at <= now_ns():
             return result

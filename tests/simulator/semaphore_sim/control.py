@@ -13,6 +13,8 @@ from .state import TERMINAL
 from .timefmt import fmt_time
 
 CONTROL_FIELDS = ("duration", "result", "output_lines", "confirm")
+DELAY_KEYS = ("final_status_delay", "end_delay", "output_delay")
+READ_ONLY_KEYS = ("task_ids", "backend", "web_host")  # start options, shown but not changeable
 
 
 def _sim(request: web.Request) -> Simulator:
@@ -86,7 +88,7 @@ async def get_state(request: web.Request) -> web.Response:
                    "params": t.params, "effective": {k: v for k, v in t.effective.items() if k != "arguments_error"},
                    "lines": len(store.outputs.get(t.id, [])), "finished": t.status in TERMINAL,
                    "start": fmt_time(t.start, 6), "end": fmt_time(t.end, 6)}
-                  for t in sorted(store.tasks.values(), key=lambda t: t.id)],
+                  for t in sorted(store.tasks.values(), key=store.newer_key)],
         "queue": list(sim.pool.queue),
         "running": sorted(sim.pool.running),
         "config": sim.config,
@@ -100,11 +102,25 @@ async def reset(request: web.Request) -> web.Response:
 
 
 async def set_config(request: web.Request) -> web.Response:
-    """``POST /_sim/config`` ``{"websocket": bool, "max_parallel_tasks": int}``."""
+    """``POST /_sim/config`` ``{"websocket": bool, "max_parallel_tasks": int, "final_status_delay": s,
+    "end_delay": s, "output_delay": s}``; ``task_ids``, ``backend``, ``web_host`` are read-only."""
     sim = _sim(request)
     body = await _body(request)
     if not isinstance(body, dict):
         return _bad("body must be a JSON object")
+    for key in READ_ONLY_KEYS:
+        if key in body and body[key] != sim.config[key]:
+            return _bad(f"{key} is a start option (--{key.replace('_', '-')})")
+    delays: dict[str, float] = {}
+    for key in DELAY_KEYS:
+        if key in body:
+            try:
+                delays[key] = float(body[key])
+            except (TypeError, ValueError):
+                return _bad(f"{key} must be a number of seconds")
+            if delays[key] < 0:
+                return _bad(f"{key} must not be negative")
+    sim.config.update(delays)
     if "websocket" in body:
         sim.config["websocket"] = bool(body["websocket"])
     if "max_parallel_tasks" in body:
@@ -142,6 +158,8 @@ async def set_template(request: web.Request) -> web.Response:
         return _bad("body must be a JSON object")
     if "result" in body and body["result"] not in ("success", "error"):
         return _bad("result must be success or error")
+    if "task_params" in body and not isinstance(body["task_params"], dict):
+        return _bad("task_params must be an object")
     try:
         if "duration" in body:
             template.sim["duration"] = max(float(body["duration"]), 0.0)
@@ -156,6 +174,9 @@ async def set_template(request: web.Request) -> web.Response:
     for key in ("allow_parallel_tasks",):
         if key in body:
             template.data[key] = bool(body[key])
+    if "task_params" in body:
+        # merged into the template's task_params, e.g. {"allow_auto_approve": true} (Terraform)
+        template.data["task_params"] = {**(template.data.get("task_params") or {}), **body["task_params"]}
     return _json({"id": template.id, "name": template.name, "sim": template.sim})
 
 

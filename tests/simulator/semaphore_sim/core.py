@@ -1,12 +1,14 @@
 """The simulator object: profile, configuration, store, pool, websocket hub, faults and request log."""
 from __future__ import annotations
 
+import asyncio
 import copy
 from typing import Any
 
 from aiohttp import web
 
 from .faults import Faults, RequestLog
+from .options import StartOptions
 from .profiles import Profile
 from .state import TERMINAL, Hub, Store, Task, TaskPool, log_event, update_event
 from .timefmt import now_ns, truncate
@@ -17,12 +19,21 @@ DEFAULT_MAX_PARALLEL_TASKS = 10  # §8 rule 1
 class Simulator:  # pylint: disable=too-many-instance-attributes
     """Everything one running simulator holds."""
 
-    def __init__(self, profile: Profile, seed: dict[str, Any], websocket: bool = True) -> None:
+    def __init__(self, profile: Profile, seed: dict[str, Any], websocket: bool = True,
+                 options: StartOptions | None = None) -> None:
         self.profile = profile
+        self.options = options or StartOptions()
         self.seed = copy.deepcopy(seed)
-        self.default_config: dict[str, Any] = {"websocket": websocket, "max_parallel_tasks": DEFAULT_MAX_PARALLEL_TASKS}
+        self.default_config: dict[str, Any] = {
+            "websocket": websocket, "max_parallel_tasks": DEFAULT_MAX_PARALLEL_TASKS,
+            # findings a: the end-of-task window and the v2.10 line-write lag (settable)
+            "final_status_delay": self.options.final_status_delay, "end_delay": self.options.end_delay,
+            "output_delay": self.options.output_delay,
+            # start options (read-only)
+            "task_ids": self.options.task_ids, "backend": self.options.backend, "web_host": self.options.web_host,
+        }
         self.config = dict(self.default_config)
-        self.store = Store(profile, copy.deepcopy(self.seed))
+        self.store = Store(profile, copy.deepcopy(self.seed), self.options)
         self.hub = Hub()
         self.faults = Faults()
         self.log = RequestLog()
@@ -50,7 +61,7 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
     def reset(self) -> None:
         """Back to the seed: tasks, tokens, sessions, faults, log and configuration."""
         self.pool.cancel_all()
-        self.store = Store(self.profile, copy.deepcopy(self.seed))
+        self.store = Store(self.profile, copy.deepcopy(self.seed), self.options)
         self.faults.clear()
         self.log.clear()
         self.config = dict(self.default_config)
@@ -69,6 +80,31 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
         self.push_update(task)
         if status in TERMINAL:
             self.pool.kick()
+
+    async def finish(self, task: Task, status: str) -> None:
+        """A run reaches its final status (findings a, every version): the ``update`` with the new
+        status (``end`` null) is pushed first; ``final_status_delay`` later the status is saved, still
+        with ``end`` null; ``end_delay`` after that ``end`` is saved and a second ``update`` is pushed.
+        The run keeps its pool slot until then."""
+        if task.status == "stopped" and status != "stopped":
+            return
+        store = self.store
+        event = update_event(task)
+        event["status"] = status
+        self.hub.broadcast(store.recipients(task.project_id), event)
+        await asyncio.sleep(max(float(self.config.get("final_status_delay", 0.0)), 0.0))
+        if self.store is not store or store.tasks.get(task.id) is not task:
+            return
+        if task.status == "stopped" and status != "stopped":
+            return  # force-stopped (or the §6.6 trap) in the meantime
+        task.status = status
+        await asyncio.sleep(max(float(self.config.get("end_delay", 0.0)), 0.0))
+        if self.store is not store or store.tasks.get(task.id) is not task:
+            return
+        if task.end is None:
+            task.end = truncate(now_ns(), 6)
+        self.push_update(task)
+        self.pool.kick()
 
     def push_update(self, task: Task) -> None:
         """§9 status message to project members and admins."""

@@ -5,6 +5,7 @@ import asyncio
 import base64
 import json
 import logging
+import random
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from . import output
+from .options import StartOptions
 from .profiles import Profile
 from .timefmt import fmt_time, now_ns, truncate
 
@@ -216,8 +218,9 @@ class WsClient:
 class Store:  # pylint: disable=too-many-instance-attributes
     """All server data, built from the seed."""
 
-    def __init__(self, profile: Profile, seed: dict[str, Any]) -> None:
+    def __init__(self, profile: Profile, seed: dict[str, Any], options: StartOptions | None = None) -> None:
         self.profile = profile
+        self.options = options or StartOptions()
         self.users: dict[int, User] = {}
         self.projects: dict[int, Project] = {}
         self.templates: dict[int, Template] = {}
@@ -225,7 +228,7 @@ class Store:  # pylint: disable=too-many-instance-attributes
         self.sessions: dict[str, Session] = {}
         self.tasks: dict[int, Task] = {}
         self.outputs: dict[int, list[tuple[int, str]]] = {}
-        self.next_task_id = 1
+        self.next_task_id = self.options.first_task_id
         self.next_session_id = 1
         self._load(seed)
 
@@ -279,11 +282,57 @@ class Store:  # pylint: disable=too-many-instance-attributes
 
     def template_tasks(self, template_id: int) -> list[Task]:
         """Tasks of one template, newest first."""
-        return sorted((t for t in self.tasks.values() if t.template_id == template_id), key=lambda t: -t.id)
+        return sorted((t for t in self.tasks.values() if t.template_id == template_id), key=self.newer_key,
+                      reverse=True)
+
+    def allocate_task_id(self) -> int:
+        """The next task id: 1, 2, 3... (SQL) or 2147483646, 2147483645... (``--task-ids descending``)."""
+        task_id = self.next_task_id
+        self.next_task_id += self.options.task_id_step
+        return task_id
+
+    def newer_key(self, task: Task) -> int:
+        """Sort key that grows with creation order whatever the id numbering."""
+        return task.id * self.options.task_id_step
+
+    def older_than(self, task: Task, task_id: int) -> bool:
+        """``?before=<id>``: created before the task with that id."""
+        return self.newer_key(task) < task_id * self.options.task_id_step
 
     def add_output(self, task: Task, lines: list[tuple[int, str]]) -> None:
-        """Store lines (the batched database write)."""
+        """Store lines (the database write); MySQL keeps whole seconds (§1, findings i)."""
+        if self.options.backend == "mysql":
+            lines = [(truncate(stamp, 0), text) for stamp, text in lines]
         self.outputs.setdefault(task.id, []).extend(lines)
+
+    def ordered_output(self, task_id: int) -> list[tuple[int, str]]:
+        """The lines as GET /output returns them.
+
+        SQL orders by ``time, id``; v2.10 by ``time`` only (findings i), so with whole-second MySQL
+        times the lines of one second come back in an arbitrary order: shuffled here, seeded by
+        ``--order-seed``, the task id and the second, and never left in insertion order.
+        """
+        lines = list(self.outputs.get(task_id, []))
+        if self.profile.output_order_tiebreak or self.options.backend != "mysql":
+            return lines
+        lines.sort(key=lambda line: line[0])  # ORDER BY time (stable, so far still insertion order)
+        result: list[tuple[int, str]] = []
+        start = 0
+        while start < len(lines):
+            stop = start
+            while stop < len(lines) and lines[stop][0] == lines[start][0]:
+                stop += 1
+            group = lines[start:stop]
+            if len(group) > 1:
+                order = list(range(len(group)))
+                random.Random(f"{self.options.order_seed}:{task_id}:{group[0][0]}").shuffle(order)
+                shuffled = [group[index] for index in order]
+                if [text for _s, text in shuffled] == [text for _s, text in group]:
+                    shuffled = group[1:] + group[:1]  # differs unless every line of the second is the same
+                group = shuffled
+            result.extend(group)
+            start = stop
+        return result
 
 
 class TaskPool:
@@ -325,8 +374,12 @@ class TaskPool:
         self.signals.clear()
 
     def is_active(self, task_id: int) -> bool:
-        """Queued or running in this pool."""
-        return task_id in self.running or task_id in self.queue
+        """Queued, or running in this pool and not yet in a final status (findings a: a run holds its
+        slot until ``end`` is saved, but confirm/stop treat a task with a final status as inactive)."""
+        if task_id in self.queue:
+            return True
+        task = self.store.tasks.get(task_id)
+        return task_id in self.running and task is not None and task.status not in TERMINAL
 
     def enqueue(self, task: Task) -> None:
         """Queue a new task and tell the walker."""
@@ -421,7 +474,7 @@ class Runner:  # pylint: disable=too-few-public-methods
         stamp = now_ns()
         self.pending.append((stamp, text))
         self.sim.push_log(self.task, stamp, text)
-        if len(self.pending) >= OUTPUT_BATCH_LINES:
+        if len(self.pending) >= OUTPUT_BATCH_LINES and self.store.profile.output_batched:
             self.flush()
 
     def flush(self) -> None:
@@ -431,12 +484,30 @@ class Runner:  # pylint: disable=too-few-public-methods
         self.pending = []
 
     async def _flusher(self) -> None:
+        if not self.store.profile.output_batched:
+            await self._line_writer()
+            return
         while not self.done:
             await asyncio.sleep(OUTPUT_BATCH_SECONDS)
             self.flush()
         # the last lines land shortly after the final status (§6.4)
         await asyncio.sleep(OUTPUT_BATCH_SECONDS / 2)
         self.flush()
+
+    async def _line_writer(self) -> None:
+        """v2.10 (findings a): no batches; each line is stored about ``output_delay`` seconds after it
+        was logged, so the last lines can become readable after the final status."""
+        while not self.done or self.pending:
+            cutoff = now_ns() - int(max(float(self.sim.config.get("output_delay", 0.0)), 0.0) * 1e9)
+            count = 0
+            while count < len(self.pending) and self.pending[count][0] <= cutoff:
+                count += 1
+            if count:
+                if self.store.tasks.get(self.task.id) is self.task:
+                    self.store.add_output(self.task, self.pending[:count])
+                del self.pending[:count]
+            if not self.done or self.pending:
+                await asyncio.sleep(RUNNER_TICK)
 
     def _stop_requested(self) -> bool:
         return self.task.status in ("stopping", "stopped")
@@ -467,10 +538,16 @@ class Runner:  # pylint: disable=too-few-public-methods
         return not self._stop_requested()
 
     async def _finish_stopping(self) -> None:
-        """A plain stop: the process is killed and the run ends as ``stopped``."""
+        """A plain stop: the process is killed and the run ends as ``stopped`` (2.10: ``error``)."""
+        if self.store.profile.stop_kill_ends_in_error and self.task.effective.get("stop_kills"):
+            # recorded 2.10.32: the killed process makes the run fail, and a stopping task may fail
+            self.emit("Running app failed: signal: killed")
+            await asyncio.sleep(0.2)
+            await self.sim.finish(self.task, "error")
+            return
         self.emit(f"{output.RED}Task stopped by user{output.RESET}")
         await asyncio.sleep(0.2)
-        self.sim.set_status(self.task, "stopped")
+        await self.sim.finish(self.task, "stopped")
 
     async def run(self) -> None:
         """The whole run; always frees the pool slot."""
@@ -503,7 +580,7 @@ class Runner:  # pylint: disable=too-few-public-methods
             return
         if task.effective.get("arguments_error"):
             self.emit(f"{output.RED}Error: invalid arguments JSON: {task.arguments}{output.RESET}")
-            self.sim.set_status(task, "error")
+            await self.sim.finish(task, "error")
             return
         self.sim.set_status(task, "running")
         run_seconds = max(duration - min(1.0, duration / 4), 0.0)
@@ -517,7 +594,7 @@ class Runner:  # pylint: disable=too-few-public-methods
         if not await self._play(lines, max(total - len(prep), 8), run_seconds):
             await self._finish_stopping()
             return
-        self.sim.set_status(task, "error" if failed else "success")
+        await self.sim.finish(task, "error" if failed else "success")
 
     async def _run_confirmable(self, total: int, seconds: float, failed: bool, params: dict[str, Any]) -> None:
         """§7: plan -> waiting_confirmation -> confirmed -> running (apply), or rejected -> error."""
@@ -527,9 +604,9 @@ class Runner:  # pylint: disable=too-few-public-methods
             await self._finish_stopping()
             return
         if params.get("plan"):
-            self.sim.set_status(task, "success")  # §7: plan-only runs end in success
+            await self.sim.finish(task, "success")  # §7: plan-only runs end in success
             return
-        if not params.get("auto_approve") and self.task.template_id in self.store.templates:
+        if not self._auto_approved(params) and self.task.template_id in self.store.templates:
             self.signal.clear()
             self.sim.set_status(task, "waiting_confirmation")
             while task.status == "waiting_confirmation":
@@ -541,14 +618,24 @@ class Runner:  # pylint: disable=too-few-public-methods
             if task.status == "rejected":
                 self.emit("Apply rejected by user")
                 await asyncio.sleep(0.1)
-                self.sim.set_status(task, "error")
+                await self.sim.finish(task, "error")
                 return
             self.sim.set_status(task, "running")
         apply = output.terraform_apply_lines(max(total - len(plan), 3), failed)
         if not await self._play(iter(apply), len(apply), seconds / 2):
             await self._finish_stopping()
             return
-        self.sim.set_status(task, "error" if failed else "success")
+        await self.sim.finish(task, "error" if failed else "success")
+
+    def _auto_approved(self, params: dict[str, Any]) -> bool:
+        """findings e: 2.16+ need the template's task_params.auto_approve, or allow_auto_approve plus
+        the task's params.auto_approve (alone it is silently ignored); v2.11-v2.15 the task flag alone."""
+        if not self.store.profile.terraform_auto_approve_needs_template:
+            return bool(params.get("auto_approve"))
+        template = self.store.templates.get(self.task.template_id)
+        flags = (template.data.get("task_params") or {}) if template is not None else {}
+        return bool(flags.get("auto_approve")) or (bool(flags.get("allow_auto_approve"))
+                                                   and bool(params.get("auto_approve")))
 
 
 def update_event(task: Task) -> dict[str, Any]:

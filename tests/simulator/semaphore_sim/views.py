@@ -105,11 +105,19 @@ def template_json(profile: Profile, store: Store, template: Template, permission
                                ("allow_debug", "allow_override_limit", "allow_override_tags",
                                 "allow_override_skip_tags", "allow_override_inventory")}
         data["task_params"].update({"limit": [], "tags": [], "skip_tags": []})
+        # Terraform template params (findings e), omitted when empty
+        data["task_params"].update({key: params[key] for key in ("allow_destroy", "allow_auto_approve", "auto_approve",
+                                                                 "override_backend", "backend_filename")
+                                    if params.get(key)})
         data["runner_tag"] = None
     if profile.template_branch_override:
         data["allow_override_branch_in_task"] = bool(raw.get("allow_override_branch_in_task", False))
     if profile.template_parallel_flag:
         data["allow_parallel_tasks"] = bool(raw.get("allow_parallel_tasks", False))
+    if profile.template_vaults_list:
+        data.pop("vault_key_id")  # 2.10.32 has the ``vaults`` list instead (recorded)
+        if permissions is not None:
+            data["vaults"] = []  # recorded: [] in the single GET, null in the list
     if profile.omit_empty_template:
         data.pop("vault_key_id")
         data = _omit_empty(data, ("id", "project_id", "repository_id", "name", "playbook", "tasks",

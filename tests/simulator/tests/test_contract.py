@@ -364,7 +364,7 @@ def test_projects_and_templates(sim: Sim, spec: Spec) -> None:
     assert names == sorted(names)
     desc = [t["name"] for t in admin.get("/api/project/1/templates?sort=playbook&order=desc").json()]
     playbooks = [t["playbook"] for t in admin.get("/api/project/1/templates?sort=playbook&order=desc").json()]
-    assert playbooks == sorted(playbooks, reverse=True) and len(desc) == 12
+    assert playbooks == sorted(playbooks, reverse=True) and len(desc) == 13
     bad = admin.get("/api/project/1/templates?sort=ssh_key&order=asc")
     assert bad.status_code == 400 and bad.json() == {"error": "invalid sort column"}
     one = admin.get("/api/project/1/templates/1").json()
@@ -383,7 +383,7 @@ def test_task_lifecycle_and_shapes(sim: Sim, spec: Spec) -> None:
     assert created["status"] == "waiting" and created["secret"] == "{}"
     assert re.match(r".*T\d\d:\d\d:\d\d\.\d{7,9}Z$", created["created"]) or created["created"].endswith("Z")
     done = wait_status(api, created["id"], ("success",))
-    assert done["start"] and done["end"] and done["limit"] == ""
+    assert done["start"] and done["limit"] == ""  # ``end`` follows a moment later (test_real_behaviours)
     if sim.profile == "2.10":
         assert done["debug"] is False and done["arguments"] is None and "params" not in done
     else:
@@ -513,7 +513,8 @@ def test_stop_and_trap(sim: Sim, spec: Spec) -> None:
     wait_status(api, slow["id"], ("running",))
     assert api.post(f"/api/project/1/tasks/{slow['id']}/stop", json={}).status_code == 204
     assert api.get(f"/api/project/1/tasks/{slow['id']}").json()["status"] in ("stopping", "stopped")
-    wait_status(api, slow["id"], ("stopped",))
+    # recorded 2.10.32: the killed process makes the run fail
+    wait_status(api, slow["id"], ("error",) if sim.profile == "2.10" else ("stopped",))
     forced = launch(api, {"template_id": 3})
     queued = launch(api, {"template_id": 3})
     wait_status(api, forced["id"], ("running",))

@@ -1,0 +1,391 @@
+#!/usr/bin/env python3
+"""Record what a Semaphore server answers to one scripted scenario, as scrubbed JSON files.
+
+The same scenario (``SCENARIO``, run by ``run_scenario``) is replayed against the simulator by
+``tests/simulator/tests/test_recordings.py``, which compares the answers with the committed
+recordings: one code path, so a difference is a difference of the servers.
+
+    .venv/bin/python tests/simulator/recordings/record.py --url http://127.0.0.1:3010 \
+        --username admin --out tests/simulator/recordings/2.10.32-bolt      # password: $SEMAPHORE_PASSWORD
+
+Each exchange keeps the method, the path with ids replaced by placeholders (``{project_id}``,
+``{task_id}``, ``{template_id}``, ``{token}``...), the scrubbed request body, the status, the headers
+that matter (Content-Type, Set-Cookie with its value replaced, whether Date is present) and the JSON
+body with secrets replaced by same-typed placeholders and long lists cut to ``MAX_ROWS`` rows.
+Passwords, token secrets and cookie values never reach a file.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import requests
+import websocket
+
+MAX_ROWS = 3  # list answers keep this many rows: enough for the row shape, small files
+MAX_TEXT = 120  # long strings (task output, ansible --version) are cut to this many characters
+SCRUBBED = {"password": "<password>", "token": "<token>", "cookie": "<cookie>"}
+# terminal statuses of a task (2.10 has no ``rejected``, harmless here)
+FINAL = ("success", "error", "stopped", "rejected")
+
+
+class Recorder:
+    """Talks to one server, records the exchanges of the current group, scrubs every secret."""
+
+    def __init__(self, url: str, username: str, password: str, timeout: float = 30.0) -> None:
+        self.url = url.rstrip("/")
+        self.username = username
+        self.password = password
+        self.timeout = timeout
+        self.session = requests.Session()  # the admin's cookie session (logged in by the scenario)
+        self.secrets: dict[str, str] = {password: SCRUBBED["password"]}
+        self.groups: dict[str, list[dict[str, Any]]] = {}
+        self.current: list[dict[str, Any]] = []
+        self.ids: dict[str, Any] = {}  # resolved by the scenario: project, templates by name, ...
+        self.version = ""
+
+    # ---- secrets ---------------------------------------------------------------------------
+    def secret(self, value: str, kind: str) -> str:
+        """Remember a secret so that no recording contains it."""
+        if len(value) >= 8:  # an emptied cookie (``""``) is no secret
+            self.secrets[value] = SCRUBBED[kind]
+        return value
+
+    def scrub(self, data: Any, key: str | None = None, token_list: bool = False) -> Any:
+        """Replace secrets by placeholders of the same JSON type; cut long lists and strings."""
+        if isinstance(data, dict):
+            return {k: self.scrub(v, k, token_list) for k, v in data.items()}
+        if isinstance(data, list):
+            return [self.scrub(v, key, token_list) for v in data[:MAX_ROWS]]
+        if isinstance(data, str):
+            if data in self.secrets:
+                return self.secrets[data]
+            if token_list and key == "id":  # token lists show secrets (2.10: every full secret)
+                return SCRUBBED["token"]
+            for secret, placeholder in self.secrets.items():
+                data = data.replace(secret, placeholder)
+            return data if len(data) <= MAX_TEXT else data[:MAX_TEXT] + "..."
+        return data
+
+    def _headers(self, response: requests.Response) -> dict[str, Any]:
+        headers: dict[str, Any] = {"Date": "Date" in response.headers}
+        if "Content-Type" in response.headers:
+            headers["Content-Type"] = response.headers["Content-Type"]
+        raw_cookie = response.headers.get("Set-Cookie")
+        if raw_cookie is not None:
+            name, _sep, rest = raw_cookie.partition("=")
+            value, _sep, attributes = rest.partition(";")
+            self.secret(value, "cookie")
+            shown = SCRUBBED["cookie"] if value in self.secrets else value
+            headers["Set-Cookie"] = f"{name}={shown}" + (
+                ";" + attributes if attributes else "")
+        return headers
+
+    # ---- requests --------------------------------------------------------------------------
+    def request(self, method: str, path: str, auth: Any = "cookie", body: Any = None,
+                raw: str | None = None) -> requests.Response:
+        """One unrecorded request. ``auth``: ``cookie``, ``none``, ``("bearer", token)`` or ``("cookie", value)``."""
+        headers = {"Accept": "application/json"}
+        client: Any = self.session
+        if auth != "cookie":
+            client = requests
+            if auth[0] == "bearer":
+                headers["Authorization"] = f"Bearer {auth[1]}"
+            elif auth[0] == "cookie":
+                headers["Cookie"] = f"semaphore={auth[1]}"
+        kwargs: dict[str, Any] = {"headers": headers, "timeout": self.timeout}
+        if raw is not None:
+            kwargs["data"] = raw
+            headers["Content-Type"] = "application/json"
+        elif body is not None:
+            kwargs["json"] = body
+        return client.request(method, self.url + path, **kwargs)  # type: ignore[no-any-return]
+
+    def call(self, step: str, method: str, template: str, auth: Any = "cookie", body: Any = None,
+             raw: str | None = None, note: str | None = None, **ids: Any) -> requests.Response:
+        """A recorded request; ``template`` is the path with ``{placeholders}`` filled from ``ids``."""
+        response = self.request(method, template.format(**ids), auth, body, raw)
+        entry: dict[str, Any] = {"step": step, "method": method, "path": template,
+                                 "request": self.scrub(body) if raw is None else raw,
+                                 "auth": auth if isinstance(auth, str) else auth[0] + ":" + (
+                                     "valid" if auth[1] in self.secrets else "invalid"),
+                                 "status": response.status_code, "headers": self._headers(response)}
+        if not response.content:
+            entry["body_kind"], entry["body"] = "empty", None
+        else:
+            try:
+                entry["body_kind"], entry["body"] = "json", self.scrub(
+                    response.json(), token_list=template.startswith("/api/user/tokens"))
+            except ValueError:
+                entry["body_kind"], entry["body"] = "text", self.scrub(response.text)
+        if note:
+            entry["note"] = note
+        self.current.append(entry)
+        return response
+
+    def wait(self, task_id: int, statuses: tuple[str, ...], timeout: float = 90.0,
+             or_end: bool = False) -> dict[str, Any]:
+        """Poll a task (unrecorded) until it reaches one of ``statuses`` (or, ``or_end``, has an end)."""
+        deadline = time.monotonic() + timeout
+        data: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            data = self.request("GET", f"/api/project/{self.ids['project']}/tasks/{task_id}").json()
+            if or_end and data.get("end"):
+                return data
+            # a final status is saved before ``end`` (2.10 and later): wait for both
+            if data.get("status") in statuses and (data.get("status") not in FINAL or data.get("end")):
+                return data
+            time.sleep(0.1)
+        raise RuntimeError(f"task {task_id} stuck in {data.get('status')}, wanted {statuses}")
+
+    def wait_playbook(self, task_id: int, timeout: float = 60.0) -> None:
+        """Poll the output until the playbook itself runs: 2.10 reports ``running`` before the
+        repository is cloned, and a stop during that preparation kills nothing."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            lines = self.request("GET", f"/api/project/{self.ids['project']}/tasks/{task_id}/output").json()
+            if any(str(line.get("output", "")).lstrip().startswith("TASK [") for line in lines):
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"task {task_id}: no playbook output")
+
+
+# ---- the scenario ------------------------------------------------------------------------------
+TASK = "/api/project/{project_id}/tasks/{task_id}"
+
+
+def has_verify(version: str) -> bool:
+    """``/api/auth/verify`` (TOTP) exists from v2.12."""
+    major, minor = (int(part) for part in version.split(".")[:2])
+    return (major, minor) >= (2, 12)
+
+
+def auth_steps(rec: Recorder) -> None:
+    """Login metadata, wrong and right password, logout, and what the old cookie still does."""
+    rec.call("login metadata", "GET", "/api/auth/login", auth="none")
+    rec.call("login wrong password", "POST", "/api/auth/login", auth="none",
+             body={"auth": rec.username, "password": "wrong-password"})
+    rec.call("login", "POST", "/api/auth/login", body={"auth": rec.username, "password": rec.password})
+    rec.version = rec.request("GET", "/api/info").json()["version"]
+    if has_verify(rec.version):
+        rec.call("verify without totp", "POST", "/api/auth/verify", body={"passcode": "000000"})
+    second = requests.Session()
+    response = second.post(rec.url + "/api/auth/login", json={"auth": rec.username, "password": rec.password},
+                           timeout=rec.timeout)
+    cookie = rec.secret(response.cookies.get("semaphore", ""), "cookie")
+    rec.call("logout", "POST", "/api/auth/logout", auth=("cookie", cookie))
+    rec.call("cookie after logout", "GET", "/api/user", auth=("cookie", cookie))
+    rec.call("no credentials", "GET", "/api/user", auth="none")
+
+
+def info_steps(rec: Recorder) -> None:
+    """``/info`` and ``/user``."""
+    rec.call("info", "GET", "/api/info")
+    rec.call("user", "GET", "/api/user")
+
+
+def token_steps(rec: Recorder) -> None:
+    """Token list, create, use, delete; revoked and wrong bearer tokens."""
+    rec.call("token list", "GET", "/api/user/tokens")
+    token = rec.secret(rec.call("token create", "POST", "/api/user/tokens").json()["id"], "token")
+    rec.call("token list after create", "GET", "/api/user/tokens")
+    rec.call("user with bearer", "GET", "/api/user", auth=("bearer", token))
+    rec.call("token delete", "DELETE", "/api/user/tokens/{token}", token=token)
+    rec.call("revoked bearer", "GET", "/api/user", auth=("bearer", token))
+    rec.call("wrong bearer", "GET", "/api/user", auth=("bearer", "not-a-token"))
+
+
+def project_steps(rec: Recorder) -> None:
+    """Projects, templates, inventories; resolves ids by name for later groups."""
+    projects = rec.call("projects", "GET", "/api/projects").json()
+    rec.ids["project"] = pid = next(p["id"] for p in projects if p["name"] == "Demo")
+    rec.call("project", "GET", "/api/project/{project_id}", project_id=pid)
+    templates = rec.call("templates", "GET", "/api/project/{project_id}/templates", project_id=pid).json()
+    rec.ids["templates"] = {t["name"]: t["id"] for t in sorted(templates, key=lambda t: t["id"], reverse=True)}
+    inventories = rec.call("inventories", "GET", "/api/project/{project_id}/inventory", project_id=pid).json()
+    rec.ids["inventories"] = {i["name"]: i["id"] for i in inventories}
+
+
+def _launch(rec: Recorder, step: str, template: str, **extra: Any) -> requests.Response:
+    body = dict(extra, template_id=rec.ids["templates"][template])
+    return rec.call(step, "POST", "/api/project/{project_id}/tasks", body=body, project_id=rec.ids["project"])
+
+
+def websocket_steps(rec: Recorder) -> None:
+    """Every ``/api/ws`` frame of one quick task, with its time and what a GET showed right after it."""
+    pid = rec.ids["project"]
+    cookie = rec.session.cookies.get("semaphore", "")
+    sock = websocket.create_connection(rec.url.replace("http", "ws", 1) + "/api/ws", timeout=1,
+                                       header=[f"Cookie: semaphore={cookie}"])
+    frames: list[dict[str, Any]] = []
+    try:
+        start = time.monotonic()
+        task_id = _launch(rec, "ws launch", "Deploy app").json()["id"]
+        deadline = start + 60
+        final_at: float | None = None
+        # after the final update with ``end`` set, listen one more second for late frames
+        while time.monotonic() < deadline and (final_at is None or time.monotonic() < final_at + 1.0):
+            try:
+                frame = json.loads(sock.recv())
+            except websocket.WebSocketTimeoutException:
+                continue
+            arrived = time.monotonic() - start
+            if frame.get("task_id") != task_id:
+                continue  # another client's task
+            got = rec.request("GET", TASK.format(project_id=pid, task_id=task_id)).json()
+            frames.append({"t": round(arrived, 3), "frame": rec.scrub(frame),
+                           "get_after": {"status": got.get("status"), "start_null": got.get("start") is None,
+                                         "end_null": got.get("end") is None}})
+            if frame.get("type") == "update" and frame.get("status") in FINAL and frame.get("end") and final_at is None:
+                final_at = time.monotonic()
+    finally:
+        sock.close()
+    rec.current.append({"step": "ws frames", "method": "WS", "path": "/api/ws", "frames": frames})
+
+
+def launch_steps(rec: Recorder) -> None:
+    """Every override form on a launch; the 201 answer and a GET right after (still waiting)."""
+    pid = rec.ids["project"]
+    forms: list[tuple[str, dict[str, Any]]] = [
+        ("plain", {}),
+        ("message", {"message": "recorded launch"}),
+        ("git_branch", {"git_branch": "main"}),
+        ("inventory_id", {"inventory_id": rec.ids["inventories"]["Staging"]}),
+        ("environment", {"environment": '{"recorded": "yes"}'}),
+        ("arguments", {"arguments": '["-v"]'}),
+        ("top-level flags", {"debug": True, "dry_run": True, "diff": True, "limit": "web1"}),
+        ("params", {"params": {"debug": True, "limit": ["web1"], "tags": ["a"]}}),
+    ]
+    launched = []
+    for name, extra in forms:
+        task = _launch(rec, "launch " + name, "Deploy app", **extra).json()
+        launched.append((name, task["id"]))
+        rec.call("get after launch " + name, "GET", TASK, project_id=pid, task_id=task["id"],
+                 note="waiting expected (timing)")
+    for name, task_id in launched:
+        rec.wait(task_id, FINAL, timeout=180)
+        rec.call("get finished " + name, "GET", TASK, project_id=pid, task_id=task_id)
+    rec.ids["finished task"] = launched[0][1]
+
+
+def status_steps(rec: Recorder) -> None:
+    """A task read in error, running, stopping, stopped; stop plain and forced."""
+    pid = rec.ids["project"]
+    failing = _launch(rec, "launch failing", "Failing job").json()["id"]
+    rec.wait(failing, FINAL)
+    rec.call("get error", "GET", TASK, project_id=pid, task_id=failing)
+    slow = _launch(rec, "launch slow", "Slow job").json()["id"]
+    rec.wait(slow, ("running",))
+    rec.wait_playbook(slow)
+    rec.call("get running", "GET", TASK, project_id=pid, task_id=slow)
+    rec.call("stop without body", "POST", TASK + "/stop", project_id=pid, task_id=slow)
+    rec.call("stop plain", "POST", TASK + "/stop", body={"force": False}, project_id=pid, task_id=slow)
+    rec.call("get stopping", "GET", TASK, project_id=pid, task_id=slow, note="stopping expected (timing)")
+    rec.wait(slow, ("stopped",), or_end=True)  # 2.10 can end a stopped run still ``stopping``
+    rec.call("get stopped", "GET", TASK, project_id=pid, task_id=slow)
+    forced = _launch(rec, "launch slow again", "Slow job").json()["id"]
+    rec.wait(forced, ("running",))
+    rec.wait_playbook(forced)
+    rec.call("stop force", "POST", TASK + "/stop", body={"force": True}, project_id=pid, task_id=forced)
+    rec.call("get force stopped", "GET", TASK, project_id=pid, task_id=forced)
+    rec.wait(forced, FINAL)
+
+
+def confirm_steps(rec: Recorder) -> None:
+    """Terraform: waiting_confirmation, reject (no route in 2.10), confirm, confirm again."""
+    pid = rec.ids["project"]
+    task = _launch(rec, "launch terraform", "Terraform apply").json()["id"]
+    rec.wait(task, ("waiting_confirmation",) + FINAL)
+    rec.call("get waiting_confirmation", "GET", TASK, project_id=pid, task_id=task)
+    rec.call("confirm", "POST", TASK + "/confirm", project_id=pid, task_id=task)
+    rec.call("get confirmed", "GET", TASK, project_id=pid, task_id=task, note="confirmed expected (timing)")
+    rec.wait(task, FINAL)
+    rec.call("get applied", "GET", TASK, project_id=pid, task_id=task)
+    rec.call("confirm finished", "POST", TASK + "/confirm", project_id=pid, task_id=task)
+    rec.call("reject finished", "POST", TASK + "/reject", project_id=pid, task_id=task)
+
+
+def read_steps(rec: Recorder) -> None:
+    """``/tasks/last`` (project and template), task lists, one template, output, unknown ids."""
+    pid = rec.ids["project"]
+    tid = rec.ids["templates"]["Deploy app"]
+    rec.call("tasks last", "GET", "/api/project/{project_id}/tasks/last", project_id=pid)
+    rec.call("tasks last limit", "GET", "/api/project/{project_id}/tasks/last?limit=2", project_id=pid)
+    rec.call("template tasks last", "GET", "/api/project/{project_id}/templates/{template_id}/tasks/last",
+             project_id=pid, template_id=tid)
+    rec.call("tasks", "GET", "/api/project/{project_id}/tasks", project_id=pid)
+    # one template, read once it has tasks (its ``last_task`` is an object then, on any server)
+    rec.call("template", "GET", "/api/project/{project_id}/templates/{template_id}", project_id=pid, template_id=tid)
+    rec.call("template tasks", "GET", "/api/project/{project_id}/templates/{template_id}/tasks",
+             project_id=pid, template_id=tid)
+    rec.call("output", "GET", TASK + "/output", project_id=pid, task_id=rec.ids["finished task"])
+    rec.call("unknown task", "GET", TASK, project_id=pid, task_id=999999)
+    rec.call("unknown task output", "GET", TASK + "/output", project_id=pid, task_id=999999)
+    rec.call("launch unknown template", "POST", "/api/project/{project_id}/tasks",
+             body={"template_id": 999999}, project_id=pid)
+    rec.call("launch invalid json", "POST", "/api/project/{project_id}/tasks", raw="{not json", project_id=pid)
+
+
+# group name -> steps; the groups run in this order and share ``rec.ids``
+SCENARIO: list[tuple[str, Callable[[Recorder], None]]] = [
+    ("auth", auth_steps),
+    ("info", info_steps),
+    ("tokens", token_steps),
+    ("projects", project_steps),
+    ("websocket", websocket_steps),
+    ("launch", launch_steps),
+    ("statuses", status_steps),
+    ("confirm", confirm_steps),
+    ("reads", read_steps),
+]
+
+
+def run_scenario(rec: Recorder, only: set[str] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Run every group (``only``: a subset, ids of skipped groups are still resolved)."""
+    for name, steps in SCENARIO:
+        rec.current = []
+        steps(rec)
+        if only is None or name in only:
+            rec.groups[name] = rec.current
+    return rec.groups
+
+
+def write(rec: Recorder, out: Path) -> None:
+    """One JSON file per group; refuses to write if a known secret slipped through."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name, exchanges in rec.groups.items():
+        text = json.dumps({"group": name, "version": rec.version, "exchanges": exchanges},
+                          indent=1, ensure_ascii=False, sort_keys=False) + "\n"
+        leaked = [placeholder for secret, placeholder in rec.secrets.items() if secret in text]
+        if leaked:
+            raise SystemExit(f"refusing to write {name}: a {leaked[0]} secret is in it")
+        (out / f"{name}.json").write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--username", default="admin")
+    parser.add_argument("--password", default=os.environ.get("SEMAPHORE_PASSWORD"),
+                        help="default: $SEMAPHORE_PASSWORD")
+    parser.add_argument("--out", required=True, type=Path, help="directory for the JSON files")
+    args = parser.parse_args()
+    if not args.password:
+        parser.error("--password or $SEMAPHORE_PASSWORD is required")
+    rec = Recorder(args.url, args.username, args.password)
+    started = time.monotonic()
+    run_scenario(rec)
+    write(rec, args.out)
+    print(f"recorded {sum(len(g) for g in rec.groups.values())} exchanges of {rec.version} "
+          f"in {time.monotonic() - started:.0f} s into {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

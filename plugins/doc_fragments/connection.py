@@ -44,6 +44,14 @@ options:
       - If not set, the value of the E(SEMAPHORE_OTP_CODE) environment variable is used.
     type: str
     version_added: 1.0.0
+  ldap_provider:
+    description:
+      - For a password login through one of several LDAP providers (Semaphore 2026 code), the provider's id;
+        the login is then sent with C(method=ldap) and this C(provider). Older servers ignore both fields and
+        need none of them (their single LDAP is tried first anyway).
+      - If not set, the value of the E(SEMAPHORE_LDAP_PROVIDER) environment variable is used.
+    type: str
+    version_added: 1.1.0
   validate_certs:
     description:
       - Whether to check the server's TLS certificate. Only set to V(false) for test servers.

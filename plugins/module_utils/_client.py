@@ -177,7 +177,8 @@ class SemaphoreClient:
     """Talks to one Semaphore server as one user, with a token or a login session."""
 
     def __init__(self, url, api_token=None, username=None, password=None, otp_code=None,
-                 validate_certs=True, ca_path=None, timeout=30, retries=3, warn=None, sleep=time.sleep):
+                 validate_certs=True, ca_path=None, timeout=30, retries=3, warn=None, sleep=time.sleep,
+                 ldap_provider=None):
         if not HAS_REQUESTS:
             raise SemaphoreError('the Python library requests is required')
         self.base_url = api_base_url(url)
@@ -188,6 +189,7 @@ class SemaphoreClient:
         self.username = username
         self.password = password
         self.otp_code = otp_code
+        self.ldap_provider = ldap_provider
         self.timeout = timeout
         self.retries = max(0, retries)
         # Passed on every request, not set on the session: requests lets REQUESTS_CA_BUNDLE
@@ -345,12 +347,21 @@ class SemaphoreClient:
         The server lower-cases ``auth`` itself; sending it as given keeps e-mail logins working.
         With TOTP, the session stays unverified until ``/auth/verify`` accepts the code.
         """
+        body = {'auth': self.username, 'password': self.password}
+        if self.ldap_provider:
+            # 2026 code picks the LDAP provider from these; older servers ignore unknown fields.
+            body.update(method='ldap', provider=self.ldap_provider)
         try:
-            self.request('POST', '/auth/login', {'auth': self.username, 'password': self.password},
-                         expected=(200, 204), retry=True, parse=None, authenticate=False)
+            self.request('POST', '/auth/login', body, expected=(200, 204), retry=True, parse=None, authenticate=False)
         except SemaphoreAuthError as exc:
             raise SemaphoreAuthError(exc.method, exc.path, exc.status,
                                      "login as '{0}' was refused: wrong username, e-mail or password".format(self.username)) from None
+        except SemaphoreHTTPError as exc:
+            if exc.status != 500:
+                raise
+            # Up to 2.17 any LDAP failure, a wrong LDAP password included, is answered 500 (reference section 3).
+            raise SemaphoreHTTPError(exc.method, exc.path, exc.status, (exc.server_message or 'server error') + (
+                "; a Semaphore with LDAP also answers 500 to a wrong LDAP password for '{0}'".format(self.username))) from None
         self._check_session_cookie()
         self._logged_in = True
         if self.otp_code:

@@ -26,6 +26,7 @@ CONNECTION_ARGSPEC = dict(
     username=dict(type='str', fallback=(env_fallback, ['SEMAPHORE_USERNAME'])),
     password=dict(type='str', no_log=True, fallback=(env_fallback, ['SEMAPHORE_PASSWORD'])),
     otp_code=dict(type='str', no_log=True, fallback=(env_fallback, ['SEMAPHORE_OTP_CODE'])),
+    ldap_provider=dict(type='str', fallback=(env_fallback, ['SEMAPHORE_LDAP_PROVIDER'])),
     validate_certs=dict(type='bool', default=True, fallback=(env_fallback, ['SEMAPHORE_VALIDATE_CERTS'])),
     ca_path=dict(type='path', fallback=(env_fallback, ['SEMAPHORE_CA_PATH'])),
     timeout=dict(type='float', default=30.0, fallback=(env_fallback, ['SEMAPHORE_TIMEOUT'])),
@@ -56,7 +57,7 @@ class SemaphoreModule(AnsibleModule):
         try:
             return SemaphoreClient(
                 url=params['url'], api_token=params['api_token'], username=params['username'],
-                password=params['password'], otp_code=params['otp_code'],
+                password=params['password'], otp_code=params['otp_code'], ldap_provider=params['ldap_provider'],
                 validate_certs=params['validate_certs'], ca_path=params['ca_path'],
                 timeout=params['timeout'], retries=params['retries'], warn=self.warn)
         except SemaphoreError as exc:

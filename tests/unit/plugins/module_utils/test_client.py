@@ -403,3 +403,16 @@ def test_token_still_accepted_asks_with_that_token_only():
     assert client.token_still_accepted('a' * 43 + '=') is True
     assert client.token_still_accepted('b' * 43 + '=') is False
     assert [item['headers']['Authorization'] for item in adapter.sent] == ['Bearer ' + 'a' * 43 + '=', 'Bearer ' + 'b' * 43 + '=']
+
+
+def test_an_ldap_provider_is_named_in_the_login():
+    client, adapter = make_client([login_answer(), answer(200, [])], api_token=None, username='jdoe', password='x',
+                                  ldap_provider='corp')
+    client.list_projects()
+    assert json.loads(adapter.sent[0]['body']) == {'auth': 'jdoe', 'password': 'x', 'method': 'ldap', 'provider': 'corp'}
+
+
+def test_a_login_answered_500_mentions_ldap():
+    client, adapter = make_client([answer(500)], api_token=None, username='jdoe', password='x', retries=0)
+    with pytest.raises(SemaphoreHTTPError, match="also answers 500 to a wrong LDAP password for 'jdoe'"):
+        client.list_projects()

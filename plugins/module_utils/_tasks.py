@@ -465,13 +465,17 @@ def task_result(client, project_id, task, raw_output=None, output_lines=200):
     return result
 
 
+# How long, at most, to keep reading an Ansible run's output that still grows and has no recap yet.
+OUTPUT_GROWTH_WAIT = 10.0
+
+
 def fetch_output(client, project_id, task, timeout=None, settle=0.5, sleep=time.sleep, streamed=None):
     """The output of a finished task, read once.
 
     The server stores output in batches about every 500 ms, so its last lines can trail the final
     status (section 6.4). When an Ansible run's PLAY RECAP is missing, the tail is taken from
     ``streamed`` (every line the websocket pushed, when complete and consistent with what was
-    read), else the output is read once more after ``settle`` seconds.
+    read), else the output is read again after ``settle`` seconds, and again while it grows.
     """
     raw = client.get_task_output(project_id, task['id'], timeout=timeout)
     ansible = task.get('status') in ('success', 'error') and _looks_like_ansible(raw)
@@ -481,9 +485,18 @@ def fetch_output(client, project_id, task, timeout=None, settle=0.5, sleep=time.
         stored = output_text_lines(raw)
         if stored == output_text_lines(streamed[:len(raw)]):
             return list(raw) + [{'output': line} for line in streamed[len(raw):]]
-    if settle:
+    # Semaphore 2.10 stores lines one by one after the run: a large output can still be growing
+    # seconds after ``end`` (2-4 s for 4 000 lines on a real 2.10.32). Read again while it grows.
+    waited = 0.0
+    while settle and waited < OUTPUT_GROWTH_WAIT:
         sleep(settle)
-        raw = client.get_task_output(project_id, task['id'], timeout=timeout)
+        waited += settle
+        again = client.get_task_output(project_id, task['id'], timeout=timeout)
+        grew = len(again) > len(raw)
+        raw = again
+        if not grew or has_recap(output_text_lines(order_output(raw)[0][-60:])):
+            break
+        settle = min(settle * 2, 2.0)
     return raw
 
 

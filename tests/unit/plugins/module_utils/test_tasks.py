@@ -216,6 +216,20 @@ def test_an_inconsistent_stream_is_not_trusted_and_the_output_is_read_again():
     assert client.reads == 2 and slept == [0.5] and raw == FULL
 
 
+def test_an_output_still_being_stored_is_read_while_it_grows():
+    # Semaphore 2.10 stores a large output line by line, seconds after the task's end.
+    growing = [STORED, STORED + [{'output': 'ok: [web2]'}] * 100, STORED + [{'output': 'ok: [web2]'}] * 300, FULL * 101]
+    client = OutputClient(*growing)
+    slept = []
+    raw = fetch_output(client, 1, {'id': 5, 'status': 'success'}, sleep=slept.append)
+    assert client.reads == 4 and slept == [0.5, 1.0, 2.0] and raw == FULL * 101
+
+
+def test_an_output_that_stopped_growing_without_a_recap_is_not_read_forever():
+    client = OutputClient(STORED, STORED)
+    assert fetch_output(client, 1, {'id': 5, 'status': 'error'}, sleep=lambda s: None) == STORED and client.reads == 2
+
+
 def test_a_complete_output_is_read_once():
     client = OutputClient(FULL)
     assert fetch_output(client, 1, {'id': 5, 'status': 'success'}, sleep=lambda s: None) == FULL and client.reads == 1

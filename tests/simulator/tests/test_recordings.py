@@ -109,8 +109,9 @@ def compare_exchange(group: str, real: dict[str, Any], sim: dict[str, Any], used
             else:
                 problems.append(f"{where}: {path} {what}")
         real_status = real["body"].get("status") if isinstance(real["body"], dict) else None
-        if real_status is not None and not TIMING_STEPS.fullmatch(real["step"]) and real_status != sim["body"].get("status"):
-            problems.append(f"{where}: task status real {real_status!r}, simulator {sim['body'].get('status')!r}")
+        sim_status = sim["body"].get("status") if isinstance(sim["body"], dict) else None
+        if real_status is not None and not TIMING_STEPS.fullmatch(real["step"]) and real_status != sim_status:
+            problems.append(f"{where}: task status real {real_status!r}, simulator {sim_status!r}")
     return problems
 
 
@@ -126,7 +127,8 @@ def compare_frames(where: str, real: list[dict[str, Any]], sim: list[dict[str, A
         real_first = next((f["frame"] for f in real if f["frame"]["type"] == kind), None)
         sim_first = next((f["frame"] for f in sim if f["frame"]["type"] == kind), None)
         if real_first is None or sim_first is None:
-            problems.append(f"{where}: no {kind} frame (real {real_first is not None}, simulator {sim_first is not None})")
+            problems.append(f"{where}: no {kind} frame (real {real_first is not None}, "
+                            f"simulator {sim_first is not None})")
             continue
         problems += [f"{where}: {kind} frame {path} {what}" for path, what in differences(real_first, sim_first)]
     # what a GET showed right after the last frame: the final status with its end
@@ -136,7 +138,8 @@ def compare_frames(where: str, real: list[dict[str, Any]], sim: list[dict[str, A
     return problems
 
 
-def compare(recorded: dict[str, dict[str, Any]], replayed: dict[str, list[dict[str, Any]]]) -> tuple[list[str], set[str]]:
+def compare(recorded: dict[str, dict[str, Any]],
+            replayed: dict[str, list[dict[str, Any]]]) -> tuple[list[str], set[str]]:
     """Every unexcused difference of all groups, and the exception names that excused something."""
     problems: list[str] = []
     used: set[str] = set()

@@ -40,6 +40,10 @@ ALWAYS_PRESENT_PATHS = frozenset(('/info', '/user', '/user/tokens', '/projects',
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 8.0
 
+# Semaphore serves its web UI for any path it has no route for, so HTML means a proxy's page or a
+# url that misses the API.
+HTML_ANSWER = 'an HTML page instead of JSON (a proxy error page, or a url that does not lead to the Semaphore API)'
+
 # A path segment that holds a token secret (or a prefix of one) is never shown in full.
 _TOKEN_PATH = re.compile(r'(/user/tokens/)([^/?]{8})[^/?]*')
 
@@ -163,7 +167,7 @@ def _server_message(response):
     if not text:
         return None
     if 'html' in content_type.lower() or text.lstrip().lower().startswith(('<!doctype', '<html')):
-        return 'an HTML page instead of JSON (often a proxy error page)'
+        return HTML_ANSWER
     try:
         payload = json.loads(text)
     except ValueError:
@@ -317,8 +321,7 @@ class SemaphoreClient:
         if parse != 'text' and 'html' in response.headers.get('Content-Type', '').lower():
             # Semaphore serves its web UI (200, text/html, possibly empty) for any path it has no
             # route for, so an HTML answer to an API call means the URL does not lead to /api.
-            raise SemaphoreResponseError(method, path, status, 'an HTML page instead of JSON (a proxy page, or a '
-                                         'url that does not lead to the Semaphore API: give its base URL)')
+            raise SemaphoreResponseError(method, path, status, HTML_ANSWER)
         if parse is None or status == 204 or not response.content:
             return None if parse != 'text' else (response.text if response.content else '')
         if parse == 'text':

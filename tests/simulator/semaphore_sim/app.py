@@ -63,6 +63,14 @@ def not_found_text() -> web.Response:
     return web.Response(status=404, text="Not Found\n", content_type="text/plain")
 
 
+def web_ui_page() -> web.Response:
+    """Any path outside /api is the web UI's page, 200 and HTML, whatever the method (seen on a real 2.10.32)."""
+    return web.Response(text=WEB_UI_HTML, content_type="text/html")
+
+
+WEB_UI_HTML = '<!DOCTYPE html><html><head><title>Semaphore UI</title></head><body><div id="app"></div></body></html>\n'
+
+
 def sim_of(request: web.Request) -> Simulator:
     """The simulator behind this app."""
     return request.app[SIM_KEY]
@@ -206,7 +214,9 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
     if isinstance(http_exc, web.HTTPMethodNotAllowed):
         return empty(405)  # §1: wrong method on a known path
     if isinstance(http_exc, web.HTTPNotFound):
-        return not_found_text()
+        if request.path.startswith("/api/") or request.path.startswith("/_sim"):
+            return not_found_text()
+        return web_ui_page()
     route_handler = match_info.handler
     if getattr(route_handler, PUBLIC, False) or request.path.startswith("/_sim"):
         try:

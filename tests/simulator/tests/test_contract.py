@@ -221,6 +221,9 @@ def test_ping_routing_and_content_types(sim: Sim, spec: Spec) -> None:
     assert pong.headers["Content-Type"].startswith("text/plain")
     missing = api.get("/api/nothing/here", validate=False)
     assert (missing.status_code, missing.text) == (404, "Not Found\n")
+    # Outside /api the server answers with its web UI, whatever the method (seen on a real 2.10.32).
+    page = requests.post(sim.url + "/no/such/path/api/auth/login", json={}, timeout=10)
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html") and "semaphore" not in page.cookies
     wrong = api.get("/api/auth/logout", validate=False)
     assert wrong.status_code == 405 and wrong.content == b""
     assert api.get("/api/user", validate=False).status_code == 401

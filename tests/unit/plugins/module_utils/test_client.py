@@ -348,7 +348,7 @@ def test_an_html_answer_means_the_url_misses_the_api():
     # Semaphore serves its web UI (200, text/html, here empty) for every path it has no route for.
     client, adapter = make_client([answer(200, '', content_type='text/html; charset=utf-8')],
                                   api_token=None, username='admin', password='pw-secret')
-    with pytest.raises(SemaphoreResponseError, match='does not lead to the Semaphore API: give its base URL'):
+    with pytest.raises(SemaphoreResponseError, match='does not lead to the Semaphore API'):
         client.list_projects()
 
 

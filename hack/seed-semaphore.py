@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Prepare any running Semaphore for the integration tests, and point them at it.
 
 Given the URL and an admin's credentials, this creates (or reuses, by name) through the REST API:
@@ -102,7 +101,7 @@ def make_local_repo(repo_dir):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--url', default=os.environ.get('SEMAPHORE_URL'), required='SEMAPHORE_URL' not in os.environ)
     parser.add_argument('--username', default=os.environ.get('SEMAPHORE_USERNAME', 'admin'))
     parser.add_argument('--password', default=os.environ.get('SEMAPHORE_PASSWORD'),

@@ -42,6 +42,7 @@ def task_has_ended(task):
     status = (task or {}).get('status')
     return status in TERMINAL_STATUSES or (status == 'stopping' and parse_time(task.get('end')) is not None)
 
+
 # Options that are copied into the launch body unchanged (no flag guards them).
 _PLAIN_FIELDS = (('task_message', 'message'), ('playbook', 'playbook'))
 

@@ -349,7 +349,7 @@ class TaskWaiter:
         tasks (findings from its source: two final ``update`` events, the first with no end).
         A few quick reads, bounded by END_SETTLE_READS and the deadline, get the real timings.
         """
-        for _ in range(END_SETTLE_READS):
+        for dummy in range(END_SETTLE_READS):
             if parse_time(task.get('end')) is not None or parse_time(task.get('start')) is None:
                 break  # a task that never started (failed in preparation) gets no end at all
             pause = self._until_deadline(END_SETTLE_PAUSE, deadline)

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Record what a Semaphore server answers to one scripted scenario, as scrubbed JSON files.
 
 The same scenario (``SCENARIO``, run by ``run_scenario``) is replayed against the simulator by

@@ -37,6 +37,21 @@ options:
     type: bool
     default: true
     version_added: 1.0.0
+  live_output:
+    description:
+      - While waiting, print the task's output lines on the controller's console as Semaphore produces them,
+        each prefixed with C([semaphore task <id>]), with ANSI colours kept only when Ansible's output is in colour.
+      - Lines come from the websocket's C(log) events, or without the websocket from the output read at the
+        poll times the wait already uses (one more request per poll).
+      - 'Needs the task to run on the controller (the usual C(hosts: localhost), C(connection: local) or
+        C(delegate_to: localhost), without C(async)); elsewhere the module warns that it has no console.
+        A task with C(no_log) shows no lines. The result (RV(output), RV(recap)) is the same either way.'
+      - Off by default so that a playbook's log does not grow by the size of every task's output; turn it on
+        for a play or a CI job with E(SEMAPHORE_LIVE_OUTPUT=true) or O(live_output) in C(module_defaults).
+      - If not set, the value of the E(SEMAPHORE_LIVE_OUTPUT) environment variable is used.
+    type: bool
+    default: false
+    version_added: 1.1.0
   output_lines:
     description:
       - How many of the last output lines to return in RV(output), with ANSI colour codes removed.

@@ -19,6 +19,11 @@ from ansible_collections.semaphore.api.plugins.module_utils._client import (
     SemaphoreHTTPError,
 )
 
+# Set while a module runs in the controller's process (plugins/plugin_utils/_in_process.py): a
+# function that shows one line on the console at once. None on the usual module path (a module
+# process has no console) and for tasks with no_log.
+CONSOLE = None
+
 # Documented once, in plugins/doc_fragments/connection.py.
 CONNECTION_ARGSPEC = dict(
     url=dict(type='str', required=True, fallback=(env_fallback, ['SEMAPHORE_URL'])),
@@ -49,6 +54,11 @@ class SemaphoreModule(AnsibleModule):
                 self.fail_json(msg='{0} must not be negative, got {1}'.format(name, self.params[name]))
         if self.params['timeout'] == 0:
             self.fail_json(msg='timeout must be greater than 0')
+
+    @property
+    def console(self):
+        """Shows a line on the controller's console now, or None on the module path (no console)."""
+        return CONSOLE
 
     def client(self):
         """A SemaphoreClient for this run; use it as a context manager so a password session is

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import time
 
+from ansible.module_utils.basic import env_fallback
+
 from ansible_collections.semaphore.api.plugins.module_utils._client import (
     SemaphoreError,
     SemaphoreHTTPError,
@@ -47,6 +49,7 @@ from ansible_collections.semaphore.api.plugins.module_utils._tasks import (
     utc_now,
 )
 from ansible_collections.semaphore.api.plugins.module_utils._waiter import (
+    LiveOutput,
     SemaphoreAwaitingConfirmation,
     SemaphoreTimeout,
     TaskEvents,
@@ -58,6 +61,7 @@ WAIT_ARGSPEC = dict(
     wait_timeout=dict(type='float', default=3600.0),
     poll_interval=dict(type='float', default=30.0),
     use_websocket=dict(type='bool', default=True),
+    live_output=dict(type='bool', default=False, fallback=(env_fallback, ['SEMAPHORE_LIVE_OUTPUT'])),
     output_lines=dict(type='int', default=200),
     confirm=dict(type='str', default='none', choices=['none', 'confirm', 'reject', 'wait']),
 )
@@ -73,11 +77,14 @@ def _fail(exc, result):
 class TaskRunner:
     """One module run: the client, the module's parameters, check mode and a warn callback."""
 
-    def __init__(self, client, params, check_mode=False, warn=None, clock=None, sleep=None):
+    def __init__(self, client, params, check_mode=False, warn=None, clock=None, sleep=None, console=None):
         self.client = client
         self.params = params
         self.check_mode = check_mode
         self.warn = warn or (lambda message: None)
+        # Shows a line on the controller's console at once; None when the module runs as a module.
+        self.console = console
+        self.live = None
         self.clock = clock or time.monotonic
         self.sleep = sleep or time.sleep
         self.output_pause = None  # set by _wait: how long the ended task's output still needs
@@ -147,8 +154,12 @@ class TaskRunner:
 
             task = self._post(project_id, template_id, payload, history, result)
             result.update(task_result(client, project_id, task))
+            if self.console is not None:
+                # A sign of life: where to find the task in Semaphore while this one waits.
+                self.console('semaphore task {0} launched: {1}'.format(task['id'], result['url']))
             if not params['wait']:
                 return result
+            self._start_live(task, events)
             if events is not None:
                 events.watch(task['id'])
             expected = expected_run_seconds(history) if history is not None else expected_run_seconds(
@@ -210,11 +221,23 @@ class TaskRunner:
         result.update(task_result(self.client, project_id, task))
         return _fail(SemaphoreLaunchRefused(exc, task, reason), result)
 
+    def _start_live(self, task, events):
+        """Live output (option live_output) needs the controller's console, i.e. the controller path."""
+        if not self.params.get('live_output'):
+            return
+        if self.console is None:
+            self.warn('live_output shows lines only when the task runs on the controller (a local connection, '
+                      'without async); this run has no console')
+            return
+        self.live = LiveOutput(self.console, task['id'])
+        if events is not None:
+            events.live = self.live
+
     def _wait(self, project_id, task, events, expected, result, launched=False):
         params = self.params
         waiter = TaskWaiter(self.client, project_id, timeout=params['wait_timeout'], poll_interval=params['poll_interval'],
                             confirm=params['confirm'], expected=expected, events=events, clock=self.clock,
-                            sleep=self.sleep, warn=self.warn, launched=launched)
+                            sleep=self.sleep, warn=self.warn, launched=launched, live=self.live)
         try:
             task = waiter.wait(task)[1]
             self.output_pause = waiter.output_pause(task)
@@ -243,6 +266,8 @@ class TaskRunner:
             self.warn('could not read the output of task {0}: {1}'.format(task.get('id'), exc))
             return []
         rows, reordered = order_output(raw, streamed)
+        if self.live is not None:
+            self.live.catch_up(rows)  # the last lines, before the task's result line
         if reordered:
             self.warn('the server returned the output lines of each second in no particular order (Semaphore 2.10 on '
                       'MySQL/MariaDB stores whole seconds); the PLAY RECAP was put back at the end, other lines of '
@@ -311,6 +336,10 @@ class TaskRunner:
             task = client.get_task(project_id, params['task_id'])
             result = {'changed': False, 'project_id': project_id, 'template_id': task.get('template_id')}
             if params['wait'] and not task_has_ended(task):
+                self._start_live(task, events)
+                if self.live is not None:
+                    # The socket only carries lines from now on: print what is stored first.
+                    self.live.catch_up(client.get_task_output(project_id, task['id']))
                 task = self._wait(project_id, task, events, None, result)
         finally:
             if events is not None:

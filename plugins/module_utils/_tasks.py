@@ -410,8 +410,9 @@ def task_timings(task):
     finished = parse_time(task.get('end'))
     return {
         'created': task.get('created'),
-        'started': task.get('start') if started else None,
-        'finished': task.get('end') if finished else None,
+        # Not 'started'/'finished': async_status reads those keys of a result as its own job state.
+        'started_at': task.get('start') if started else None,
+        'finished_at': task.get('end') if finished else None,
         'duration': _seconds(finished, started),
         'queued_seconds': _seconds(started, created),
     }

@@ -122,6 +122,39 @@ class PollSchedule:
         return max(MIN_DELAY, min(self.poll_interval, delay))
 
 
+class LiveOutput:
+    """Shows one task's output lines on the controller's console while it runs (option live_output).
+
+    Lines come from the socket's ``log`` events, or without the socket from the output read at the
+    waiter's own poll times; ``shown`` counts what was printed so that no line is shown twice.
+    """
+
+    def __init__(self, console, task_id):
+        self.console = console
+        self.prefix = '[semaphore task {0}] '.format(task_id)
+        self.shown = 0
+        self._caught_up_to = None  # the stored time of the last line printed from a REST read
+
+    def line(self, text):
+        for part in str(text or '').rstrip('\n').split('\n'):
+            self.console(self.prefix + part)
+        self.shown += 1
+
+    def event(self, event):
+        """A ``log`` event; skipped when a REST read already printed it (same or earlier time)."""
+        stamp = parse_time(event.get('time'))
+        if self._caught_up_to is not None and stamp is not None and stamp <= self._caught_up_to:
+            return
+        self.line(event.get('output'))
+
+    def catch_up(self, rows):
+        """Print the stored lines not shown yet."""
+        for row in rows[self.shown:]:
+            self.line(row.get('output') if isinstance(row, dict) else row)
+        if rows and isinstance(rows[-1], dict):
+            self._caught_up_to = parse_time(rows[-1].get('time')) or self._caught_up_to
+
+
 class TaskEvents:
     """The ``/api/ws`` event stream, used only to wake up early (section 9)."""
 
@@ -133,6 +166,7 @@ class TaskEvents:
         # Output lines of the watched task as pushed by the server, in order. Complete only when the
         # socket was open before the task was created and never broke (see streamed_lines).
         self.lines = []
+        self.live = None
 
     def watch(self, task_id):
         """Collect the output lines of ``task_id`` from now on."""
@@ -188,8 +222,11 @@ class TaskEvents:
             event = _event(frame)
             if event.get('task_id') != task_id:
                 continue
-            if event.get('type') == 'log' and task_id == self.watched:
-                self.lines.append(str(event.get('output') or ''))
+            if event.get('type') == 'log':
+                if task_id == self.watched:
+                    self.lines.append(str(event.get('output') or ''))
+                if self.live is not None:
+                    self.live.event(event)
             elif event.get('type') == 'update' and (event.get('status') in _WAKE_STATUSES or task_has_ended(event)):
                 return event['status']
         return None
@@ -252,7 +289,8 @@ class TaskWaiter:
     """
 
     def __init__(self, client, project_id, timeout=None, poll_interval=30.0, confirm='none', expected=None,
-                 events=None, clock=time.monotonic, sleep=time.sleep, warn=None, launched=False, wall=time.time):
+                 events=None, clock=time.monotonic, sleep=time.sleep, warn=None, launched=False, wall=time.time,
+                 live=None):
         self.client = client
         self.project_id = project_id
         self.timeout = timeout if timeout and timeout > 0 else None
@@ -269,6 +307,8 @@ class TaskWaiter:
         # ``launched``: the task was created just now, so its ``created`` stamp tells the server's clock.
         self.launched = launched
         self.wall = wall
+        # Without the socket, live output is read at the poll times the schedule already chose.
+        self.live = live
         self._offset = None
 
     def wait(self, task):
@@ -340,6 +380,11 @@ class TaskWaiter:
             self.warn('could not read task {0} ({1}); still waiting'.format(last['id'], exc))
             return last
         self.failed_polls = 0
+        if self.live is not None and (self.events is None or self.events.broken):
+            try:
+                self.live.catch_up(self.client.get_task_output(self.project_id, task['id'], timeout=timeout))
+            except SemaphoreError as exc:
+                self.warn('could not read the output of task {0} for live output: {1}'.format(task['id'], exc))
         return task
 
     def _with_end(self, task, deadline):

@@ -376,13 +376,17 @@ created:
   returned: when a task was launched, found or stopped
   type: str
   sample: '2025-10-14T09:12:33Z'
-started:
-  description: When the task started running, or null.
+started_at:
+  description:
+    - When the task started running, or null.
+    - Named C(started) up to 1.0.0; renamed because Ansible's C(async_status) reads a result key C(started).
   returned: when a task was launched, found or stopped
   type: str
   sample: '2025-10-14T09:12:39Z'
-finished:
-  description: When the task ended, or null.
+finished_at:
+  description:
+    - When the task ended, or null.
+    - Named C(finished) up to 1.0.0; renamed because Ansible's C(async_status) reads a result key C(finished).
   returned: when a task was launched, found or stopped
   type: str
   sample: '2025-10-14T09:13:02Z'
@@ -482,7 +486,7 @@ def main():
     if problem:
         module.fail_json(msg=problem)
     with module.client() as client:
-        runner = TaskRunner(client, module.params, check_mode=module.check_mode, warn=module.warn)
+        runner = TaskRunner(client, module.params, check_mode=module.check_mode, warn=module.warn, console=module.console)
         try:
             result = runner.stop() if module.params['state'] == 'stopped' else runner.launch()
         except SemaphoreError as exc:

@@ -107,13 +107,17 @@ created:
   returned: with O(task_id)
   type: str
   sample: '2025-10-14T09:12:33Z'
-started:
-  description: When the task started running, or null.
+started_at:
+  description:
+    - When the task started running, or null.
+    - Named C(started) up to 1.0.0; renamed because Ansible's C(async_status) reads a result key C(started).
   returned: with O(task_id)
   type: str
   sample: '2025-10-14T09:12:39Z'
-finished:
-  description: When the task ended, or null.
+finished_at:
+  description:
+    - When the task ended, or null.
+    - Named C(finished) up to 1.0.0; renamed because Ansible's C(async_status) reads a result key C(finished).
   returned: with O(task_id)
   type: str
   sample: '2025-10-14T09:13:02Z'
@@ -201,7 +205,7 @@ def main():
     params = dict(module.params, confirm='none')
     with module.client() as client:
         try:
-            result = TaskRunner(client, params, warn=module.warn).info()
+            result = TaskRunner(client, params, warn=module.warn, console=module.console).info()
         except SemaphoreError as exc:
             module.fail_from_error(exc, **getattr(exc, 'result', {}))
     module.exit_json(**result)

@@ -162,7 +162,7 @@ def test_timings_with_mixed_precision():
                             'end': '2025-10-14T09:13:02.5Z'})
     assert timings['queued_seconds'] == pytest.approx(5.518, abs=0.001)
     assert timings['duration'] == 23.5
-    assert task_timings({'created': '2025-10-14T09:12:33Z', 'start': None})['started'] is None
+    assert task_timings({'created': '2025-10-14T09:12:33Z', 'start': None})['started_at'] is None
 
 
 def test_expected_duration_from_recent_tasks():

@@ -392,3 +392,27 @@ def test_the_socket_follows_the_proxy_rules_of_the_rest_calls(monkeypatch, envir
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
     assert _waiter.socket_proxy_options(url) == expected
+
+
+def test_live_output_prints_each_line_once_with_the_task_prefix():
+    shown = []
+    live = _waiter.LiveOutput(shown.append, 57)
+    rows = [{'output': 'PLAY [all] ***', 'time': '2026-12-02T07:35:32.100Z'},
+            {'output': 'ok: [web1]\n', 'time': '2026-12-02T07:35:33.200Z'}]
+    live.catch_up(rows[:1])
+    live.catch_up(rows)
+    # A socket line already printed from a REST read (same time) is skipped; a newer one is shown.
+    live.event({'type': 'log', 'output': 'ok: [web1]', 'time': '2026-12-02T07:35:33.200Z'})
+    live.event({'type': 'log', 'output': 'PLAY RECAP ***', 'time': '2026-12-02T07:35:34Z'})
+    assert shown == ['[semaphore task 57] PLAY [all] ***', '[semaphore task 57] ok: [web1]', '[semaphore task 57] PLAY RECAP ***']
+    assert live.shown == 3
+
+
+def test_without_the_socket_live_output_is_read_at_the_poll_times_only():
+    waiter, server, clock = run(2.0, (1.0, 1.0))
+    reads = []
+    server.get_task_output = lambda project_id, task_id, timeout=None: reads.append(task_id) or [{'output': 'line'}]
+    shown = []
+    waiter.live = _waiter.LiveOutput(shown.append, 5)
+    waiter.wait({'id': 5, 'status': 'waiting'})
+    assert len(reads) == server.gets and shown == ['[semaphore task 5] line']

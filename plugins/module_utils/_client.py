@@ -44,6 +44,11 @@ BACKOFF_CAP = 8.0
 # url that misses the API.
 HTML_ANSWER = 'an HTML page instead of JSON (a proxy error page, or a url that does not lead to the Semaphore API)'
 
+CLOSED_WITHOUT_ANSWER = 'the server closed the connection without answering'
+# A URL whose scheme does not match the port: said plainly, never retried.
+NO_TLS_HERE = 'the server does not speak TLS on this port; use http://'
+TLS_EXPECTED = 'the server expects TLS on this port; use https://'
+
 # A path segment that holds a token secret (or a prefix of one) is never shown in full.
 _TOKEN_PATH = re.compile(r'(/user/tokens/)([^/?]{8})[^/?]*')
 
@@ -110,7 +115,7 @@ def is_transient(exc):
     """True for a failure that may pass by itself: no connection, no answer in time, a garbled
     answer, or 429/502/503/504. Wrong credentials, unknown objects and TLS failures are not."""
     if isinstance(exc, SemaphoreConnectionError):
-        return not exc.reason.startswith(('the server certificate', 'TLS error'))
+        return not exc.reason.startswith(('the server certificate', 'TLS error', NO_TLS_HERE, TLS_EXPECTED))
     if isinstance(exc, SemaphoreResponseError):
         return True
     if isinstance(exc, SemaphoreHTTPError):
@@ -267,6 +272,9 @@ class SemaphoreClient:
                 raise SemaphoreConnectionError(method, path, _tls_reason(exc), sent=False) from None
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
                 reason = _connection_reason(exc, kwargs['timeout'])
+                if reason == CLOSED_WITHOUT_ANSWER and url.lower().startswith('http://'):
+                    # A TLS server that is not Go (a proxy, the simulator) drops plain http silently.
+                    reason += '; if this port serves TLS, use https://'
                 if retry and attempt <= self.retries and self._pause(method, path, attempt, reason, deadline=deadline):
                     continue
                 raise SemaphoreConnectionError(method, path, reason, sent=_maybe_sent(exc)) from None
@@ -313,6 +321,9 @@ class SemaphoreClient:
                     message += (': this account gets a one-time code by e-mail at each login, which a playbook cannot '
                                 'give ahead of time; use an api_token')
                 raise SemaphoreAuthError(method, path, status, message or _auth_hint(self))
+            if status == 400 and message and 'HTTP request to an HTTPS server' in message:
+                # Go's answer to plain http on a TLS port.
+                raise SemaphoreConnectionError(method, path, TLS_EXPECTED, sent=False)
             if status == 404:
                 if path[len(self._display_prefix):] in ALWAYS_PRESENT_PATHS:
                     message = '{0}; check that url is the base URL of the Semaphore server'.format(message or 'not found')
@@ -459,6 +470,9 @@ class SemaphoreClient:
 
     def list_projects(self):
         return self.request('GET', '/projects') or []
+
+    def get_project(self, project_id):
+        return self.request('GET', '/project/{0}'.format(project_id))
 
     def list_templates(self, project_id):
         return self.request('GET', '/project/{0}/templates'.format(project_id)) or []
@@ -624,6 +638,12 @@ def _tls_reason(exc):
     if 'CERTIFICATE_VERIFY_FAILED' in text or 'certificate verify failed' in text:
         return ('the server certificate could not be verified; give the CA that signed it with ca_path, '
                 'or set validate_certs to false for a test server')
+    if 'WRONG_VERSION_NUMBER' in text or 'wrong version number' in text or 'record layer failure' in text:
+        return NO_TLS_HERE
+    # The library's text names the pool and retries; only the TLS library's own reason says anything.
+    match = re.search(r'\[SSL: [A-Z_]+\] ([^(\'"]+)', text)
+    if match:
+        return 'TLS error: {0}'.format(match.group(1).strip())
     # requests quotes the URL, which may hold a token up to 2.13 (token DELETE): cut it to its prefix.
     return 'TLS error: {0}'.format(redact_path(text)[:200])
 
@@ -637,7 +657,7 @@ def _connection_reason(exc, timeout):
     if 'Name or service not known' in text or 'nodename nor servname' in text or 'getaddrinfo' in text:
         return 'the host name could not be resolved'
     if 'RemoteDisconnected' in text or 'Connection aborted' in text or 'reset by peer' in text:
-        return 'the server closed the connection without answering'
+        return CLOSED_WITHOUT_ANSWER
     return 'connection error ({0})'.format(type(exc).__name__)
 
 

@@ -92,9 +92,51 @@ class TaskRunner:
     # -- semaphore_task, state=started --------------------------------------------------------------
 
     def launch(self):
+        return self._explaining_missing(self._launch, as_id(self.params['template'], 'template'))
+
+    def stop(self):
+        check_task_id(self.params['task_id'])
+        return self._explaining_missing(self._stop)
+
+    def info(self):
+        check_task_id(self.params.get('task_id'))
+        return self._explaining_missing(self._info, as_id(self.params.get('template'), 'template')
+                                        if self.params.get('template') is not None else None)
+
+    def _explaining_missing(self, work, template_id=None):
+        project_id = self.client.resolve_project(self.params['project'])
+        try:
+            return work(project_id)
+        except SemaphoreNotFoundError as exc:
+            raise self._missing(exc, project_id, template_id, template_answered_404=True) from None
+
+    def _missing(self, exc, project_id, template_id=None, template_answered_404=False):
+        """After a 404, which object is missing: the project, the template, or what the server said.
+
+        Ids are trusted on the happy path (one request for a launch by ids); only this error path
+        spends the reads that tell the user what is wrong.
+        """
+        result = dict(getattr(exc, 'result', None) or {}, changed=False)
+        try:
+            project = self.client.get_project(project_id)
+        except SemaphoreHTTPError as probe:
+            if probe.status in (400, 404):  # 2.10 on MySQL answers 400 for an unknown project
+                return _fail(SemaphoreLookupError('no project {0}, or you are not a member of it'.format(project_id)), result)
+            return exc
+        if template_id is not None:
+            try:
+                if not template_answered_404:
+                    self.client.get_template(project_id, template_id)
+                    return exc
+            except SemaphoreNotFoundError:
+                pass
+            return _fail(SemaphoreLookupError('no template {0} in project {1} ({2})'.format(
+                template_id, project.get('name'), project_id)), result)
+        return exc
+
+    def _launch(self, project_id):
         params = self.params
         client = self.client
-        project_id = client.resolve_project(params['project'])
         template = None
         if as_id(params['template'], 'template') is None:
             templates = client.list_templates(project_id)
@@ -143,6 +185,8 @@ class TaskRunner:
                     current = running[-1]  # the oldest active one is the one that runs
                     result.update(task_result(client, project_id, current))
                     result['skipped_launch'] = True
+                    result['msg'] = 'nothing launched: template {0} already has task {1} {2} (if_running=skip)'.format(
+                        template_id, current.get('id'), current.get('status'))
                     return result
                 if running:
                     raise _fail(SemaphoreError('template {0} already has active task(s) {1}; if_running=fail'.format(
@@ -150,6 +194,7 @@ class TaskRunner:
 
             result['changed'] = True
             if self.check_mode:
+                result['msg'] = 'template {0} would be launched (check mode)'.format(template_id)
                 return result
 
             task = self._post(project_id, template_id, payload, history, result)
@@ -158,6 +203,7 @@ class TaskRunner:
                 # A sign of life: where to find the task in Semaphore while this one waits.
                 self.console('semaphore task {0} launched: {1}'.format(task['id'], result['url']))
             if not params['wait']:
+                result['msg'] = 'task {0} launched ({1}); not waited for'.format(task['id'], task.get('status'))
                 return result
             self._start_live(task, events)
             if events is not None:
@@ -175,8 +221,8 @@ class TaskRunner:
     def _template(self, project_id, template_id):
         try:
             return self.client.get_template(project_id, template_id)
-        except SemaphoreNotFoundError:
-            raise SemaphoreLookupError('no template {0} in project {1}'.format(template_id, project_id)) from None
+        except SemaphoreNotFoundError as exc:
+            raise self._missing(exc, project_id, template_id, template_answered_404=True) from None
 
     def _post(self, project_id, template_id, payload, history, result):
         # The server's own clock from the answer just before (floor of a second, so never later than
@@ -248,13 +294,20 @@ class TaskRunner:
             raise _fail(exc, result) from None
         except SemaphoreTimeout as exc:
             last = exc.task
+            url = self.client.task_web_url(project_id, last['id'], last.get('template_id'))
             if params.get('stop_on_timeout'):
                 try:
                     self.client.stop_task(project_id, last['id'], force=params.get('force', False))
                     last = self.client.get_task(project_id, last['id'])
                     result['stopped_on_timeout'] = True
+                    exc.args = ('{0}; it was asked to stop{1} and is now {2}: {3}'.format(
+                        exc, ' (force)' if params.get('force') else '', last.get('status'), url),)
                 except SemaphoreError as stop_error:
                     self.warn('could not stop task {0} after the timeout: {1}'.format(last['id'], stop_error))
+            if not result.get('stopped_on_timeout'):
+                exc.args = ('{0}; it goes on running in Semaphore: {1}; stop it with semaphore_task state=stopped '
+                            'task_id={2}{3}'.format(exc, url, last['id'],
+                                                    ', or set stop_on_timeout' if 'stop_on_timeout' in params else ''),)
             result.update(task_result(self.client, project_id, last, self._output(project_id, last),
                                       params['output_lines']))
             raise _fail(exc, result) from None
@@ -282,19 +335,19 @@ class TaskRunner:
         result.update(task_result(self.client, project_id, task, output, self.params['output_lines']))
         if task.get('status') in FAILED_STATUSES and self.params.get('state', 'started') == 'started':
             raise _fail(SemaphoreTaskFailed(task), result)
+        result['msg'] = 'task {0} ended with status {1}'.format(task.get('id'), task.get('status'))
         return result
 
     # -- semaphore_task, state=stopped --------------------------------------------------------------
 
-    def stop(self):
+    def _stop(self, project_id):
         params = self.params
-        check_task_id(params['task_id'])
-        project_id = self.client.resolve_project(params['project'])
         # GET first: a stop sent to a finished task overwrites its status with "stopped" (section 6.6).
         task = self.client.get_task(project_id, params['task_id'])
         result = {'changed': False, 'project_id': project_id, 'template_id': task.get('template_id')}
         if task_has_ended(task):
             result.update(task_result(self.client, project_id, task))
+            result['msg'] = 'task {0} had already ended ({1}); nothing to stop'.format(task['id'], task.get('status'))
             return result
         # A task already stopping needs no second plain stop; force still ends it at once.
         already_stopping = task.get('status') == 'stopping' and not params['force']
@@ -309,15 +362,20 @@ class TaskRunner:
             task = self._wait(project_id, task, None, None, result)
         output = self._output(project_id, task) if task_has_ended(task) else None
         result.update(task_result(self.client, project_id, task, output, params['output_lines']))
+        if self.check_mode:
+            result['msg'] = 'task {0} ({1}) would be asked to stop (check mode)'.format(task['id'], task.get('status'))
+        elif already_stopping:
+            result['msg'] = 'task {0} was already stopping; it is now {1}'.format(task['id'], task.get('status'))
+        else:
+            result['msg'] = 'task {0} was asked to stop{1}; it is now {2}'.format(
+                task['id'], ' (force)' if params['force'] else '', task.get('status'))
         return result
 
     # -- semaphore_task_info --------------------------------------------------------------------------
 
-    def info(self):
+    def _info(self, project_id):
         params = self.params
         client = self.client
-        check_task_id(params.get('task_id'))
-        project_id = client.resolve_project(params['project'])
         if params.get('task_id') is None:
             template_id = None
             if params.get('template') is not None:
@@ -325,7 +383,8 @@ class TaskRunner:
             tasks = client.list_tasks(project_id, template_id, limit=params['limit'])
             for task in tasks:
                 task['url'] = client.task_web_url(project_id, task.get('id'), task.get('template_id'))
-            return {'changed': False, 'project_id': project_id, 'tasks': tasks}
+            return {'changed': False, 'project_id': project_id, 'tasks': tasks,
+                    'msg': '{0} task(s) found, newest first'.format(len(tasks))}
 
         if params['wait'] and params['confirm'] == 'reject':
             check_confirm(params, client.server_version())
@@ -346,6 +405,8 @@ class TaskRunner:
                 events.close()
         output = self._output(project_id, task, settle=0.5 if params['wait'] else 0.0)
         result.update(task_result(client, project_id, task, output, params['output_lines']))
+        result['msg'] = 'task {0} {1} {2}'.format(task['id'], 'has ended with status' if task_has_ended(task) else 'is',
+                                                  task.get('status'))
         return result
 
 

@@ -287,6 +287,14 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+msg:
+  description:
+    - 'What happened, in one line, for example C(task 57 ended with status success), C(task 57 launched (waiting); not
+      waited for), C(nothing launched: template 3 already has task 56 running (if_running=skip)),
+      C(task 57 had already ended (success); nothing to stop), or the reason of a failure.'
+  returned: always
+  type: str
+  sample: task 57 ended with status success
 task_id:
   description: The id of the task launched, found running (O(if_running=skip)) or stopped.
   returned: when a task was launched, found or stopped (not in check mode, which launches nothing)

@@ -75,6 +75,11 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+msg:
+  description: What was read, in one line, for example C(task 57 has ended with status success) or C(5 task(s) found, newest first).
+  returned: always
+  type: str
+  sample: task 57 has ended with status success
 task_id:
   description: The task's id.
   returned: with O(task_id)

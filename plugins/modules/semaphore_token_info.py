@@ -50,6 +50,11 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+msg:
+  description: How many tokens were listed, and how many are active.
+  returned: always
+  type: str
+  sample: 3 token(s) listed, 2 active
 tokens:
   description: The user's tokens, newest first, without secrets.
   returned: always
@@ -104,7 +109,8 @@ def main():
     tokens = [dict(token_view(raw), active=is_active(raw)) for raw in raw_tokens]
     if module.params['active_only']:
         tokens = [token for token in tokens if token['active']]
-    module.exit_json(changed=False, tokens=tokens)
+    active = len([token for token in tokens if token['active']])
+    module.exit_json(changed=False, tokens=tokens, msg='{0} token(s) listed, {1} active'.format(len(tokens), active))
 
 
 if __name__ == '__main__':

@@ -161,6 +161,9 @@ def test_the_module_path_gives_the_same_result(tmp_path, collections_path):
         results[in_process] = json.loads(body)
         assert ("runs as a module" in done.stdout) is (not in_process)
     varying = ("task", "created", "started_at", "finished_at", "duration", "queued_seconds", "url")  # per run and port
-    same = lambda result: {key: value for key, value in result.items() if key not in varying}  # noqa: E731
+
+    def same(result):
+        return {key: value for key, value in result.items() if key not in varying}
+
     assert same(results[True]) == same(results[False])
     assert results[True]["payload"]["params"] == {"debug": True, "limit": ["web1", "web2"]}

@@ -416,3 +416,26 @@ def test_a_login_answered_500_mentions_ldap():
     client, adapter = make_client([answer(500)], api_token=None, username='jdoe', password='x', retries=0)
     with pytest.raises(SemaphoreHTTPError, match="also answers 500 to a wrong LDAP password for 'jdoe'"):
         client.list_projects()
+
+
+def test_https_to_a_plain_http_port_says_so_without_library_text():
+    error = requests.exceptions.SSLError("HTTPSConnectionPool(host='127.0.0.1', port=3000): Max retries exceeded with url: "
+                                         "/api/auth/login (Caused by SSLError(SSLError(1, '[SSL: WRONG_VERSION_NUMBER] "
+                                         "wrong version number (_ssl.c:1006)')))")
+    client, adapter = make_client([error], url='https://127.0.0.1:3000')
+    with pytest.raises(SemaphoreConnectionError) as raised:
+        client.list_projects()
+    assert str(raised.value) == 'GET /api/projects failed: the server does not speak TLS on this port; use http://'
+
+
+def test_http_to_a_go_tls_port_says_so():
+    client, adapter = make_client([answer(400, 'Client sent an HTTP request to an HTTPS server.\n', content_type='text/plain')])
+    with pytest.raises(SemaphoreConnectionError, match='the server expects TLS on this port; use https://$'):
+        client.list_projects()
+    assert len(adapter.sent) == 1
+
+
+def test_a_plain_http_request_dropped_by_a_tls_port_gets_a_hint():
+    client, adapter = make_client([requests.exceptions.ConnectionError('Connection aborted. RemoteDisconnected')], retries=0)
+    with pytest.raises(SemaphoreConnectionError, match='without answering; if this port serves TLS, use https://$'):
+        client.list_projects()

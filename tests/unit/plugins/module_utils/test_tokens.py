@@ -36,6 +36,9 @@ class FakeTokenServer:
         self.calls.append('info')
         return self.version
 
+    def version_at_least(self, major, minor):
+        return self.server_version()[:2] >= (major, minor)
+
     def tokens_have_names(self):
         return self.server_version() >= (2, 18)
 
@@ -263,3 +266,12 @@ def test_a_failed_revoke_after_creation_still_returns_the_new_secret():
         TokenManager(server).ensure_present(token=OLD, rotate=True)
     assert caught.value.result['changed'] is True
     assert caught.value.result['token'] == MINTED
+
+
+@pytest.mark.parametrize('version, listed, warned', [(V216, [token(OLD, '2025-01-01T00:00:00Z')], True),
+                                                     (V210, [token(OLD, '2025-01-01T00:00:00Z', expired=True)], False),
+                                                     (V216, [], True), (V210, [], False)])
+def test_a_token_without_name_or_secret_warns_where_each_run_creates_one(version, listed, warned):
+    server = FakeTokenServer(version, listed)
+    TokenManager(server).ensure_present()
+    assert bool([w for w in server.warnings if 'every run creates a new API token' in w]) is warned

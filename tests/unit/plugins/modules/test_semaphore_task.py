@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import time
 
 import pytest
@@ -96,11 +97,43 @@ V210 = {'version': '2.10.32-f33944e0-1729508592'}
 
 def test_a_500_for_an_unknown_template_is_a_plain_refusal(run_module):
     # Semaphore 2.10 answers a launch of an unknown template with 500 and an empty body.
-    script = [answer(500), answer(404)]
+    script = [answer(500), answer(404), answer(200, {'id': 1, 'name': 'Demo'})]
     rc, result, adapter = run_module(semaphore_task.main, dict(BASE, project=1, template=999, wait=False), script)
     assert rc == 1 and result['changed'] is False
-    assert result['msg'] == 'no template 999 in project 1'
-    assert adapter.paths() == ['POST api/project/1/tasks', 'GET api/project/1/templates/999']
+    assert result['msg'] == 'no template 999 in project Demo (1)'
+    assert adapter.paths() == ['POST api/project/1/tasks', 'GET api/project/1/templates/999', 'GET api/project/1']
+
+
+def test_a_404_launch_by_ids_names_the_missing_template_and_the_happy_path_stays_one_request(run_module):
+    script = [answer(404), answer(200, {'id': 1, 'name': 'Demo'}), answer(404)]
+    rc, result, adapter = run_module(semaphore_task.main, dict(BASE, project=1, template=999, wait=False), script)
+    assert rc == 1 and result['changed'] is False and result['msg'] == 'no template 999 in project Demo (1)'
+
+
+@pytest.mark.parametrize('status', [404, 400])
+def test_an_unknown_project_id_is_named(run_module, status):
+    script = [answer(404), answer(status)]
+    rc, result, adapter = run_module(semaphore_task.main, dict(BASE, project=99, template=3, wait=False), script)
+    assert rc == 1 and result['msg'] == 'no project 99, or you are not a member of it'
+    assert adapter.paths() == ['POST api/project/99/tasks', 'GET api/project/99']
+
+
+def test_a_timeout_says_the_task_goes_on_and_how_to_stop_it(run_module, monkeypatch):
+    ticks = iter(range(0, 10000))
+    monkeypatch.setattr(time, 'monotonic', lambda: float(next(ticks)))  # each look at the clock: one second later
+    script = [answer(200, []), answer(201, task('waiting'))] + [answer(200, task('running'))] * 3 + [answer(200, OUTPUT)]
+    rc, result, adapter = run_module(semaphore_task.main, dict(BASE, project=1, template=3, wait_timeout=5), script)
+    assert rc == 1
+    assert re.match(r'^task 57 did not end within \d+ seconds; last status: running; it goes on running in '
+                    r'Semaphore: https://semaphore\.example\.com/project/1/templates/3\?t=57; stop it with '
+                    r'semaphore_task state=stopped task_id=57, or set stop_on_timeout$', result['msg']), result['msg']
+
+
+def test_stopping_a_task_that_already_ended_says_so(run_module):
+    script = [answer(200, task('success', end='2025-10-14T09:12:36Z'))]
+    rc, result, adapter = run_module(semaphore_task.main, dict(BASE, project=1, task_id=57, state='stopped'), script)
+    assert rc == 0 and result['changed'] is False
+    assert result['msg'] == 'task 57 had already ended (success); nothing to stop'
 
 
 def test_a_500_with_the_task_marked_error_at_once_quotes_the_reason(run_module):

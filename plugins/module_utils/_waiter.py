@@ -16,6 +16,7 @@ Correctness never depends on the socket: only a GET of the task decides that it 
 from __future__ import annotations
 
 import json
+import re
 import socket
 import ssl
 import time
@@ -30,6 +31,11 @@ try:
 except ImportError:  # pragma: no cover - the waiter polls instead
     websocket = None
     HAS_WEBSOCKET = False
+
+# Lines kept from the stream (a fallback for an output whose recap is not stored yet); beyond
+# this the task's ``log`` frames are skipped undecoded.
+MAX_STREAMED_LINES = 10000
+_LOG_FRAME = re.compile(r'"type"\s*:\s*"log"')  # anywhere: Go writes map keys sorted, "type" last
 
 # Statuses the socket reports that make the waiter read the task at once.
 _WAKE_STATUSES = TERMINAL_STATUSES + ('waiting_confirmation',)
@@ -166,6 +172,7 @@ class TaskEvents:
         # Output lines of the watched task as pushed by the server, in order. Complete only when the
         # socket was open before the task was created and never broke (see streamed_lines).
         self.lines = []
+        self.overflowed = False
         self.live = None
 
     def watch(self, task_id):
@@ -175,7 +182,7 @@ class TaskEvents:
 
     def streamed_lines(self):
         """The watched task's whole output as streamed, or None when lines may be missing."""
-        return None if self.broken else list(self.lines)
+        return None if self.broken or self.overflowed else list(self.lines)
 
     @classmethod
     def open(cls, client, timeout, warn=None):
@@ -221,12 +228,18 @@ class TaskEvents:
             except Exception:  # pylint: disable=broad-except
                 self.broken = True
                 return None
+            if self.overflowed and self.live is None and isinstance(frame, str) and _LOG_FRAME.search(frame):
+                continue  # nobody needs these lines any more: skip decoding them
             event = _event(frame)
             if event.get('task_id') != task_id:
                 continue
             if event.get('type') == 'log':
-                if task_id == self.watched:
+                if task_id == self.watched and not self.overflowed:
                     self.lines.append(str(event.get('output') or ''))
+                    if len(self.lines) > MAX_STREAMED_LINES:
+                        # The stream only backs up a missing recap; a large output is read over REST.
+                        self.overflowed = True
+                        self.lines = []
                 if self.live is not None:
                     self.live.event(event)
             elif event.get('type') == 'update' and (event.get('status') in _WAKE_STATUSES or task_has_ended(event)):

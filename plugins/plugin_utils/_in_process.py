@@ -38,18 +38,17 @@ from ansible.vars.clean import remove_internal_keys
 
 from ansible_collections.semaphore.api.plugins.module_utils import _module
 
+try:
+    # Imported when Ansible loads this plugin, which it does in its main process for every task
+    # (to look at the action's class): the forked workers then start with requests already there.
+    import requests  # pylint: disable=unused-import
+except ImportError:  # the task then runs as a module, which reports the missing library
+    requests = None
+
 display = Display()
 
 _PROFILE = 'legacy'
 _ANSI = re.compile(r'\x1b\[[0-9;?]*[ -/]*[@-~]')
-
-
-def _requests_available():
-    try:
-        importlib.import_module('requests')
-    except ImportError:
-        return False
-    return True
 
 
 class SemaphoreModuleAction(ActionBase):
@@ -85,7 +84,7 @@ class SemaphoreModuleAction(ActionBase):
             return 'async'
         if self._play_context.become:
             return 'become'
-        if not _requests_available():
+        if requests is None:
             return 'the Python library requests is missing on the controller'
         return None
 

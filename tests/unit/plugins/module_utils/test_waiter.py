@@ -416,3 +416,13 @@ def test_without_the_socket_live_output_is_read_at_the_poll_times_only():
     waiter.live = _waiter.LiveOutput(shown.append, 5)
     waiter.wait({'id': 5, 'status': 'waiting'})
     assert len(reads) == server.gets and shown == ['[semaphore task 5] line']
+
+
+def test_a_flood_of_lines_is_not_kept_once_past_the_limit(monkeypatch):
+    monkeypatch.setattr(_waiter, 'MAX_STREAMED_LINES', 3)
+    frames = [json.dumps({'type': 'log', 'task_id': 5, 'output': 'line {0}'.format(n)}) for n in range(10)]
+    frames.append(json.dumps({'output': '', 'status': 'success', 'task_id': 5, 'type': 'update'}))
+    events = TaskEvents(FakeSocket(frames))
+    events.watch(5)
+    assert events.wait(5, 10) == 'success'
+    assert events.overflowed and events.lines == [] and events.streamed_lines() is None

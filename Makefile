@@ -1,6 +1,8 @@
 # Developer and CI entry points for the semaphore.api collection.
 #   make demo   run examples/demo.yml against the embedded Semaphore simulator
 #   make test   sanity, units, simtests, integration, lint, galaxy (stops at the first failure)
+#   make sim    a simulator on http://127.0.0.1:3000 until Ctrl-C (PROFILE=2.10|2.16|2.18, PORT=...)
+#   make doc MODULE=semaphore_task   ansible-doc of a module (without MODULE: the module list)
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
@@ -11,17 +13,32 @@ VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.stamp
 DEV_REQUIREMENTS := tests/requirements-dev.txt
 VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
-TARBALL := build/semaphore-api-$(VERSION).tar.gz
+# Where `make demo`, `make sim` and `make doc` build and install the collection (absolute path;
+# tests/system/test_examples.py points it at a temporary directory).
+DEMO_BUILD ?= build
+DEMO_DIR := $(abspath $(DEMO_BUILD))
+TARBALL := $(DEMO_DIR)/semaphore-api-$(VERSION).tar.gz
+COLLECTIONS := $(DEMO_DIR)/collections
+# The demo's own Ansible configuration: find the collection installed above, and keep quiet about
+# the implicit localhost (no inventory file, `hosts: localhost` only). Also used by `make doc`.
+DEMO_ENV := ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) \
+    ANSIBLE_PYTHON_INTERPRETER=$(CURDIR)/$(VPY) \
+    ANSIBLE_INVENTORY_UNPARSED_WARNING=false \
+    ANSIBLE_LOCALHOST_WARNING=false
+PROFILE ?= 2.16
+PORT ?= 3000
 SIM_PROFILES ?= 2.10 2.16 2.18
 export SIM_PROFILES
 
 # `make -j test` must still run the steps one after the other.
 .NOTPARALLEL:
 
-.PHONY: help venv demo test sanity units simtests integration systests lint galaxy bench clean distclean
+.PHONY: help venv collection demo sim doc test sanity units simtests integration systests lint galaxy bench clean distclean
 
 help:
 	@echo "make demo    run examples/demo.yml against the embedded simulator"
+	@echo "make sim     a simulator on http://127.0.0.1:$(PORT) until Ctrl-C (PROFILE=2.10|2.16|2.18, PORT=...)"
+	@echo "make doc MODULE=semaphore_task   a module's documentation (ansible-doc)"
 	@echo "make test    sanity units simtests integration systests lint galaxy"
 	@echo "make venv | sanity | units | simtests | integration | systests | lint | galaxy | bench | clean"
 
@@ -44,15 +61,25 @@ $(STAMP): $(DEV_REQUIREMENTS) requirements.txt Makefile
 	hack/install-get-pip.sh $(VPY)
 	@touch $@
 
-demo: venv
-	@mkdir -p build
+# Build the tarball and install it into $(COLLECTIONS), as a user would install it.
+collection: venv
+	@mkdir -p $(DEMO_DIR)
 	rm -f $(TARBALL)
-	$(VENV)/bin/ansible-galaxy collection build --force --output-path build/ .
-	$(VENV)/bin/ansible-galaxy collection install --force -p build/collections $(TARBALL)
-	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections \
-	ANSIBLE_PYTHON_INTERPRETER=$(CURDIR)/$(VPY) \
-	    hack/with-simulator.sh --profile 2.16 --state-dir build -- \
+	$(VENV)/bin/ansible-galaxy collection build --force --output-path $(DEMO_DIR)/ .
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) \
+	    $(VENV)/bin/ansible-galaxy collection install --force -p $(COLLECTIONS) $(TARBALL)
+
+demo: collection
+	$(DEMO_ENV) \
+	    hack/with-simulator.sh --profile 2.16 --state-dir $(DEMO_DIR) -- \
 	    $(VENV)/bin/ansible-playbook examples/demo.yml
+
+# In the foreground until Ctrl-C; prints the URL, users, export lines and a command to try.
+sim: collection
+	$(VPY) hack/sim.py --profile $(PROFILE) --port $(PORT) --collections $(COLLECTIONS)
+
+doc: collection
+	$(DEMO_ENV) $(VENV)/bin/ansible-doc $(if $(MODULE),semaphore.api.$(MODULE),--list semaphore.api)
 
 test: sanity units simtests integration systests lint galaxy
 

@@ -79,7 +79,7 @@ def main():
                 result = events[-1]['result']
                 task = server.task(result['task_id'])
                 lags.append(events[-1]['t'] - parse_stamp(task['end']))
-                kept.append(len(result.get('output') or []))
+                kept.append(result.get('output') or 0)  # the callback keeps the count of lines
                 recaps.append(bool(result.get('recap')))
             except Exception as exc:  # pylint: disable=broad-except
                 print('bench-real: {0}: {1}'.format(template, exc), file=sys.stderr, flush=True)

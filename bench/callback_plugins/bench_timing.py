@@ -24,7 +24,7 @@ description: Writes the arrival time of each task result to the file named by BE
 requirements: [BENCH_EVENTS set in the environment]
 '''
 
-_KEEP = ('task_id', 'status', 'changed', 'failed', 'msg', 'output', 'url', 'status_code')
+_KEEP = ('task_id', 'status', 'changed', 'failed', 'msg', 'output', 'url', 'status_code', 'recap')
 
 
 class CallbackModule(CallbackBase):

@@ -106,12 +106,6 @@ class TokenManager:
                 found.append(raw)
         return found
 
-    def _creates_every_run(self):
-        """True on servers that list only prefixes (2.14+); the version is read only when no token tells."""
-        if self.tokens():
-            return not self.listed_in_full()
-        return self.client.version_at_least(2, 14)
-
     def _require_names(self, name, expires_at):
         if (name or expires_at) and not self.client.tokens_have_names():
             version = '.'.join(str(part) for part in self.client.server_version() or ())
@@ -151,11 +145,14 @@ class TokenManager:
                 reusable = sorted(before, key=lambda raw: raw.get('id') == self.client.api_token)
             if reusable:
                 return self._reused(reusable[0], token, before)
-        if not token and not name and not rotate and self._creates_every_run():
+        if not token and not name and not rotate and before and not self.listed_in_full():
+            # Active tokens and a server that lists only prefixes (2.14+): earlier runs may have left
+            # these behind, and this one adds another.
             self.client.warn(
-                'without name or token, every run creates a new API token: Semaphore 2.14 and later never show an '
-                "existing token's secret again, so none can be reused; pass name (Semaphore 2.18+) or token (the "
-                'secret you hold), or revoke the token at the end of the play (state=absent, token=<secret>)')
+                'without name or token, every run creates a new API token ({0} active ones exist already): Semaphore '
+                "2.14 and later never show an existing token's secret again, so none can be reused; pass name "
+                '(Semaphore 2.18+) or token (the secret you hold), or revoke the token at the end of the play '
+                '(state=absent, token=<secret>)'.format(len(before)))
         # Create before revoking: the matches may include the token this run authenticates with,
         # and once it is revoked the creation would be refused, leaving no token at all.
         created = None if self.check_mode else self._create(name, expires_at)

@@ -51,7 +51,7 @@ options:
         need none of them (their single LDAP is tried first anyway).
       - If not set, the value of the E(SEMAPHORE_LDAP_PROVIDER) environment variable is used.
     type: str
-    version_added: 1.1.0
+    version_added: 2.0.0
   validate_certs:
     description:
       - Whether to check the server's TLS certificate. Only set to V(false) for test servers.

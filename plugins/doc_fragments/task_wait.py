@@ -51,7 +51,7 @@ options:
       - If not set, the value of the E(SEMAPHORE_LIVE_OUTPUT) environment variable is used.
     type: bool
     default: false
-    version_added: 1.1.0
+    version_added: 2.0.0
   output_lines:
     description:
       - How many of the last output lines to return in RV(output), with ANSI colour codes removed.

@@ -31,7 +31,7 @@ except ImportError as exc:  # pragma: no cover - reported by the module through 
     REQUESTS_IMPORT_ERROR = exc
 
 
-USER_AGENT = 'semaphore.api-ansible-collection/1.0.0'
+USER_AGENT = 'semaphore.api-ansible-collection/2.0.0'
 
 # Statuses after which a repeated request is harmless for idempotent calls.
 RETRYABLE_STATUSES = frozenset((429, 502, 503, 504))
@@ -385,8 +385,8 @@ class SemaphoreClient:
         """The login must have set a session cookie that requests will send back."""
         cookies = [cookie for cookie in self._session.cookies if cookie.name == 'semaphore']
         if not cookies:
-            raise SemaphoreResponseError('POST', self._display_prefix + '/auth/login', 204,
-                                         'no session cookie; check that url is the base URL of the Semaphore server')
+            raise SemaphoreError('POST {0}/auth/login set no session cookie; check that url is the base URL of the '
+                                 'Semaphore server'.format(self._display_prefix))
         if self.base_url.lower().startswith('http://') and all(cookie.secure for cookie in cookies):
             # Newer Semaphore marks the cookie Secure when its web_host is https:// (reference
             # section 3, 2026 code); a client never sends such a cookie over plain http.

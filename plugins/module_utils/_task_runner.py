@@ -107,8 +107,11 @@ class TaskRunner:
         project_id = self.client.resolve_project(self.params['project'])
         try:
             return work(project_id)
-        except SemaphoreNotFoundError as exc:
-            raise self._missing(exc, project_id, template_id, template_answered_404=True) from None
+        except SemaphoreHTTPError as exc:
+            # 2.10 on MySQL answers 400 where BoltDB and later versions answer 404 for an unknown project.
+            if exc.status not in (400, 404):
+                raise
+            raise self._missing(exc, project_id, template_id) from None
 
     def _missing(self, exc, project_id, template_id=None, template_answered_404=False):
         """After a 404, which object is missing: the project, the template, or what the server said.
@@ -116,7 +119,7 @@ class TaskRunner:
         Ids are trusted on the happy path (one request for a launch by ids); only this error path
         spends the reads that tell the user what is wrong.
         """
-        result = dict(getattr(exc, 'result', None) or {}, changed=False)
+        result = dict(getattr(exc, 'result', None) or {'changed': False})
         try:
             project = self.client.get_project(project_id)
         except SemaphoreHTTPError as probe:
@@ -244,6 +247,8 @@ class TaskRunner:
                 except SemaphoreLookupError as lookup:
                     result['changed'] = False
                     raise _fail(lookup, result) from None
+                except SemaphoreError:
+                    pass  # the probe failed too: look for created tasks all the same
             known_ids = [task.get('id') for task in history] if history is not None else None
             try:
                 candidates = tasks_created_since(self.client, project_id, template_id, attempt, known_ids, skew=skew)
@@ -304,7 +309,8 @@ class TaskRunner:
                         exc, ' (force)' if params.get('force') else '', last.get('status'), url),)
                 except SemaphoreError as stop_error:
                     self.warn('could not stop task {0} after the timeout: {1}'.format(last['id'], stop_error))
-            if not result.get('stopped_on_timeout'):
+            if not result.get('stopped_on_timeout') and params.get('state', 'started') == 'started':
+                # A launch or an info wait; a state=stopped wait is already the stop.
                 exc.args = ('{0}; it goes on running in Semaphore: {1}; stop it with semaphore_task state=stopped '
                             'task_id={2}{3}'.format(exc, url, last['id'],
                                                     ', or set stop_on_timeout' if 'stop_on_timeout' in params else ''),)
@@ -323,8 +329,8 @@ class TaskRunner:
             self.live.catch_up(rows)  # the last lines, before the task's result line
         if reordered:
             self.warn('the server returned the output lines of each second in no particular order (Semaphore 2.10 on '
-                      'MySQL/MariaDB stores whole seconds); the PLAY RECAP was put back at the end, other lines of '
-                      'the same second may be out of order')
+                      'MySQL/MariaDB stores whole seconds): lines of the same second may be out of order; a PLAY RECAP '
+                      'is put back at the end')
         return rows
 
     def _finish(self, project_id, task, result, streamed=None):
@@ -354,6 +360,7 @@ class TaskRunner:
         result['changed'] = not already_stopping
         if self.check_mode:
             result.update(task_result(self.client, project_id, task))
+            result['msg'] = 'task {0} ({1}) would be asked to stop (check mode)'.format(task['id'], task.get('status'))
             return result
         if not already_stopping:
             self.client.stop_task(project_id, task['id'], force=params['force'])
@@ -362,9 +369,7 @@ class TaskRunner:
             task = self._wait(project_id, task, None, None, result)
         output = self._output(project_id, task) if task_has_ended(task) else None
         result.update(task_result(self.client, project_id, task, output, params['output_lines']))
-        if self.check_mode:
-            result['msg'] = 'task {0} ({1}) would be asked to stop (check mode)'.format(task['id'], task.get('status'))
-        elif already_stopping:
+        if already_stopping:
             result['msg'] = 'task {0} was already stopping; it is now {1}'.format(task['id'], task.get('status'))
         else:
             result['msg'] = 'task {0} was asked to stop{1}; it is now {2}'.format(
@@ -386,8 +391,6 @@ class TaskRunner:
             return {'changed': False, 'project_id': project_id, 'tasks': tasks,
                     'msg': '{0} task(s) found, newest first'.format(len(tasks))}
 
-        if params['wait'] and params['confirm'] == 'reject':
-            check_confirm(params, client.server_version())
         events = None
         try:
             if params['wait'] and params['use_websocket']:

@@ -124,7 +124,7 @@ class SemaphoreLaunchRefused(SemaphoreError):
 
 
 class SemaphoreTaskFailed(SemaphoreError):
-    """The task ended with ``error`` or ``stopped``."""
+    """The task ended with ``error`` or ``stopped`` (or stayed ``stopping`` after its end, on 2.10)."""
 
     def __init__(self, task):
         self.task = task
@@ -171,7 +171,7 @@ def needs_template(options, version=None):
 
 def _at_least(version, minimum):
     """An unknown version (source build) counts as the newest."""
-    return version is None or tuple(version[:2]) >= tuple(minimum)
+    return version is None or tuple(version[:len(minimum)]) >= tuple(minimum)
 
 
 def needs_template_environment(options, version):
@@ -188,7 +188,7 @@ def check_confirm(options, version):
 
 def _older_than(version, minimum):
     """True only for a known version below ``minimum`` (an unknown one counts as the newest)."""
-    return version is not None and tuple(version[:len(minimum)]) < tuple(minimum)
+    return not _at_least(version, minimum)
 
 
 def _shown(version):

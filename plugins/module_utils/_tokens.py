@@ -121,7 +121,12 @@ class TokenManager:
             self.client.revoke_token(listed[:PREFIX_LENGTH])
             return
         self.client.revoke_token(listed)
-        if self.client.token_still_accepted(listed):
+        try:
+            accepted = self.client.token_still_accepted(listed)
+        except SemaphoreError as exc:
+            self.client.warn('could not check that token {0}... no longer works: {1}'.format(listed[:PREFIX_LENGTH], exc))
+            return
+        if accepted:
             self.still_accepted.append(listed[:PREFIX_LENGTH])
             self.client.warn(
                 'token {0}... is marked expired but the server still accepts it: Semaphore up to 2.13 on BoltDB '

@@ -267,7 +267,9 @@ def socket_proxy_options(url):
     if not proxy:
         return {'http_no_proxy': [target.hostname]}
     parsed = urlparse(proxy if '://' in proxy else 'http://' + proxy)
-    options = {'http_proxy_host': parsed.hostname, 'http_proxy_port': parsed.port or 8080,
+    # Without a port, urllib3 uses the scheme's own: 80 for http://, 443 for https://, 1080 for SOCKS.
+    default_port = {'http': 80, 'https': 443}.get(parsed.scheme, 1080)
+    options = {'http_proxy_host': parsed.hostname, 'http_proxy_port': parsed.port or default_port,
                'proxy_type': parsed.scheme if parsed.scheme in ('socks4', 'socks4a', 'socks5', 'socks5h') else 'http'}
     if parsed.username:
         options['http_proxy_auth'] = (unquote(parsed.username), unquote(parsed.password or ''))

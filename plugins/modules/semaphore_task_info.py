@@ -206,8 +206,8 @@ def main():
         problem = 'limit must be between 1 and 200, got {0}'.format(module.params['limit'])
     if problem:
         module.fail_json(msg=problem)
-    # An info module never answers a confirmation.
-    params = dict(module.params, confirm='none')
+    # An info module never answers a confirmation: it waits for whoever does.
+    params = dict(module.params, confirm='wait')
     with module.client() as client:
         try:
             result = TaskRunner(client, params, warn=module.warn, console=module.console).info()

@@ -23,7 +23,7 @@ import importlib
 import io
 import json
 import os
-import re
+import traceback
 from unittest import mock
 
 from ansible.module_utils import basic
@@ -37,6 +37,7 @@ from ansible.utils.vars import merge_hash
 from ansible.vars.clean import remove_internal_keys
 
 from ansible_collections.semaphore.api.plugins.module_utils import _module
+from ansible_collections.semaphore.api.plugins.module_utils._tasks import strip_ansi
 
 try:
     # Imported when Ansible loads this plugin, which it does in its main process for every task
@@ -48,7 +49,10 @@ except ImportError:  # the task then runs as a module, which reports the missing
 display = Display()
 
 _PROFILE = 'legacy'
-_ANSI = re.compile(r'\x1b\[[0-9;?]*[ -/]*[@-~]')
+# Running a module in-process relies on how ansible-core 2.19 hands arguments to modules and reads
+# their results; older cores run the module process.
+_CORE_SUPPORTS_IN_PROCESS = all((hasattr(module_json, 'get_module_encoder'), hasattr(basic, '_ANSIBLE_PROFILE'),
+                                 hasattr(basic, '_PARSED_MODULE_ARGS'), hasattr(module_warnings, '_global_warnings')))
 
 
 class SemaphoreModuleAction(ActionBase):
@@ -76,8 +80,10 @@ class SemaphoreModuleAction(ActionBase):
         return merge_hash(result, self._run_in_process(module_name, task_vars))
 
     def _why_not_in_process(self, task_vars):
-        if not boolean(task_vars.get('semaphore_api_in_process', True), strict=False):
+        if not boolean(self._templar.template(task_vars.get('semaphore_api_in_process', True)), strict=True):
             return 'semaphore_api_in_process is false'
+        if not _CORE_SUPPORTS_IN_PROCESS:
+            return 'this ansible-core runs modules only as modules'
         if self._connection.transport != 'local':
             return 'the target is reached over {0}'.format(self._connection.transport)
         if self._task.async_val:
@@ -100,16 +106,23 @@ class SemaphoreModuleAction(ActionBase):
         with contextlib.ExitStack() as stack:
             stack.enter_context(mock.patch.object(basic, '_ANSIBLE_ARGS', payload))
             stack.enter_context(mock.patch.object(basic, '_ANSIBLE_PROFILE', _PROFILE))
+            # The parsed arguments (secrets included) must not outlive the run in this process.
+            stack.enter_context(mock.patch.object(basic, '_PARSED_MODULE_ARGS', None))
             # Module warnings are process-wide; a loop runs all its items in one worker process.
             stack.enter_context(mock.patch.dict(module_warnings._global_warnings, clear=True))
             stack.enter_context(mock.patch.dict(module_warnings._global_deprecations, clear=True))
             stack.enter_context(mock.patch.dict(os.environ, {k: str(v) for k, v in environment.items()}))
-            stack.enter_context(mock.patch.object(_module, 'CONSOLE', None if self._task.no_log else console_line))
+            # no_log: a console that shows nothing, so that live output stays silent without a warning.
+            stack.enter_context(mock.patch.object(_module, 'CONSOLE', _silent if self._task.no_log else console_line))
             stack.enter_context(contextlib.redirect_stdout(printed))
             try:
                 module.main()
             except SystemExit:
                 pass
+            except Exception as exc:  # pylint: disable=broad-except
+                # What a module process that crashed reports (MODULE FAILURE), not an action plugin error.
+                return {'failed': True, 'msg': 'MODULE FAILURE: {0}: {1}'.format(type(exc).__name__, exc),
+                        'exception': traceback.format_exc(), 'module_stdout': printed.getvalue()}
         data = self._parse_returned_data({'stdout': printed.getvalue(), 'stderr': ''}, _PROFILE)
         remove_internal_keys(data)
         return data
@@ -117,4 +130,8 @@ class SemaphoreModuleAction(ActionBase):
 
 def console_line(text):
     """Show one line on the controller's console now (from a worker process too)."""
-    display.display(text if ANSIBLE_COLOR else _ANSI.sub('', text))
+    display.display(text if ANSIBLE_COLOR else strip_ansi(text))
+
+
+def _silent(text):  # pylint: disable=unused-argument
+    """The console of a task with no_log: nothing is shown."""

@@ -354,7 +354,7 @@ def test_an_html_answer_means_the_url_misses_the_api():
 
 def test_a_login_that_sets_no_session_cookie_is_not_taken_for_a_login():
     client, adapter = make_client([answer(204)], api_token=None, username='admin', password='pw-secret')
-    with pytest.raises(SemaphoreResponseError, match='no session cookie; check that url is the base URL'):
+    with pytest.raises(SemaphoreError, match='set no session cookie; check that url is the base URL'):
         client.list_projects()
     assert adapter.paths() == ['POST api/auth/login']
 

@@ -112,7 +112,8 @@ def test_a_404_launch_by_ids_names_the_missing_template_and_the_happy_path_stays
 
 @pytest.mark.parametrize('status', [404, 400])
 def test_an_unknown_project_id_is_named(run_module, status):
-    script = [answer(404), answer(status)]
+    # 2.10 on MySQL answers 400 for an unknown project, BoltDB and later versions 404.
+    script = [answer(status), answer(status)]
     rc, result, adapter = run_module(semaphore_task.main, dict(BASE, project=99, template=3, wait=False), script)
     assert rc == 1 and result['msg'] == 'no project 99, or you are not a member of it'
     assert adapter.paths() == ['POST api/project/99/tasks', 'GET api/project/99']

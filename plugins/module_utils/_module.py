@@ -20,8 +20,8 @@ from ansible_collections.semaphore.api.plugins.module_utils._client import (
 )
 
 # Set while a module runs in the controller's process (plugins/plugin_utils/_in_process.py): a
-# function that shows one line on the console at once. None on the usual module path (a module
-# process has no console) and for tasks with no_log.
+# function that shows one line on the console at once (one that shows nothing for a task with
+# no_log). None on the usual module path: a module process has no console.
 CONSOLE = None
 
 # Documented once, in plugins/doc_fragments/connection.py.

@@ -126,16 +126,16 @@ class TaskRunner:
             if probe.status in (400, 404):  # 2.10 on MySQL answers 400 for an unknown project
                 return _fail(SemaphoreLookupError('no project {0}, or you are not a member of it'.format(project_id)), result)
             return exc
-        if template_id is not None:
+        if template_id is None:
+            return exc
+        if not template_answered_404:
             try:
-                if not template_answered_404:
-                    self.client.get_template(project_id, template_id)
-                    return exc
+                self.client.get_template(project_id, template_id)
+                return exc
             except SemaphoreNotFoundError:
                 pass
-            return _fail(SemaphoreLookupError('no template {0} in project {1} ({2})'.format(
-                template_id, project.get('name'), project_id)), result)
-        return exc
+        return _fail(SemaphoreLookupError('no template {0} in project {1} ({2})'.format(
+            template_id, project.get('name'), project_id)), result)
 
     def _launch(self, project_id):
         params = self.params

@@ -217,9 +217,9 @@ def check_overrides(options, template, version, template_environment=None):
     for name, since in SINCE_VERSION.items():
         if options.get(name) not in (None, [], {}) and _older_than(version, since):
             refused.append((name, 'needs Semaphore {0} or later, the server is {1}'.format(_shown(since), _shown(version))))
-    if wants_auto_approve(options) and not _older_than(version, (2, 11)):
+    if wants_auto_approve(options) and not _older_than(version, SINCE_VERSION['params']):
         refused.extend(_check_auto_approve(template, version))
-    if options.get('environment') and not _at_least(version, TASK_ENVIRONMENT_WINS_SINCE):
+    if needs_template_environment(options, version):
         refused.extend(_check_environment(options['environment'], template, template_environment, version))
     return refused
 
@@ -314,9 +314,14 @@ def strip_ansi(text):
     return _ANSI.sub('', text or '').replace('\r', '')
 
 
+def output_raw_texts(raw_lines):
+    """Output lines (the server's ``[{output, time, ...}]``) as the strings the server sent."""
+    return [line.get('output') if isinstance(line, dict) else str(line) for line in raw_lines or []]
+
+
 def output_text_lines(raw_lines):
-    """Output lines (the server's ``[{output, time, ...}]``) as plain strings without ANSI codes."""
-    return [strip_ansi(line.get('output') if isinstance(line, dict) else str(line)) for line in raw_lines or []]
+    """Output lines as plain strings without ANSI codes."""
+    return [strip_ansi(text) for text in output_raw_texts(raw_lines)]
 
 
 def bound_lines(lines, output_lines):
@@ -344,16 +349,22 @@ def parse_recap(lines):
     start = headers[-1] if len(headers) > 1 else (plays[-1] if plays else 0)
     recap = {}
     for line in lines[start:]:
-        match = _RECAP_LINE.match(line.strip())
-        if not match:
-            continue
-        counts = dict((key, 0) for key in RECAP_KEYS)
-        for pair in match.group('counts').split():
-            key, value = pair.split('=', 1)
-            counts[key] = int(value)
-        if all(key in match.group('counts') for key in _RECAP_REQUIRED):
-            recap[match.group('host')] = counts
+        host_counts = _recap_host_counts(line)
+        if host_counts is not None:
+            recap[host_counts[0]] = host_counts[1]
     return recap
+
+
+def _recap_host_counts(text):
+    """``(host, counts)`` for a PLAY RECAP host line, else None."""
+    match = _RECAP_LINE.match(text.strip())
+    if not match or not all(key in match.group('counts') for key in _RECAP_REQUIRED):
+        return None
+    counts = dict((key, 0) for key in RECAP_KEYS)
+    for pair in match.group('counts').split():
+        key, value = pair.split('=', 1)
+        counts[key] = int(value)
+    return match.group('host'), counts
 
 
 def order_output(raw, streamed=None):
@@ -372,7 +383,7 @@ def order_output(raw, streamed=None):
         return [{'output': line} for line in streamed], False
     texts = output_text_lines(raw)
     block = [index for index, text in enumerate(texts)
-             if _RECAP_HEADER.match(text.strip()) or _is_recap_line(text) or text.startswith('Running app failed')]
+             if _RECAP_HEADER.match(text.strip()) or _recap_host_counts(text) or text.startswith('Running app failed')]
     if not block:
         return raw, True
     key = {index: (0 if _RECAP_HEADER.match(texts[index].strip()) else 2 if texts[index].startswith('Running app') else 1,
@@ -383,17 +394,13 @@ def order_output(raw, streamed=None):
     return rows, True
 
 
-def _is_recap_line(text):
-    match = _RECAP_LINE.match(text.strip())
-    return bool(match) and all(key in match.group('counts') for key in _RECAP_REQUIRED)
-
-
-def output_raw_texts(raw):
-    return [line.get('output') if isinstance(line, dict) else str(line) for line in raw or []]
-
-
 def has_recap(lines):
     return parse_recap(lines) is not None
+
+
+def _recap_in_tail(raw):
+    """Whether the last lines of the output, put in order, hold a PLAY RECAP."""
+    return has_recap(output_text_lines(order_output(raw)[0][-60:]))
 
 
 # -- timings ----------------------------------------------------------------------------------------
@@ -481,7 +488,7 @@ def fetch_output(client, project_id, task, timeout=None, settle=0.5, sleep=time.
     """
     raw = client.get_task_output(project_id, task['id'], timeout=timeout)
     ansible = task.get('status') in ('success', 'error') and _looks_like_ansible(raw)
-    if not ansible or has_recap(output_text_lines(order_output(raw)[0][-60:])):
+    if not ansible or _recap_in_tail(raw):
         return raw
     if streamed and len(streamed) > len(raw) and has_recap(output_text_lines(streamed[-60:])):
         stored = output_text_lines(raw)
@@ -496,7 +503,7 @@ def fetch_output(client, project_id, task, timeout=None, settle=0.5, sleep=time.
         again = client.get_task_output(project_id, task['id'], timeout=timeout)
         grew = len(again) > len(raw)
         raw = again
-        if not grew or has_recap(output_text_lines(order_output(raw)[0][-60:])):
+        if not grew or _recap_in_tail(raw):
             break
         settle = min(settle * 2, 2.0)
     return raw

@@ -4,7 +4,15 @@
 
 # This module_utils file is private to the semaphore.api collection: its API may change without notice.
 
-"""The AnsibleModule every semaphore.api module is built on: connection options defined once."""
+"""What every semaphore.api module is built on: connection options defined once, one run function per module.
+
+Each module declares ``SPEC`` (the AnsibleModule keyword arguments of its own options) and
+``run_module(module)``, the whole of its logic. ``main()`` calls ``run_module`` with a
+``SemaphoreModule`` (an AnsibleModule: the module path); the collection's action plugin calls the
+same function in the controller's process with a ``ControllerModule``
+(plugins/plugin_utils/_controller.py). Both give ``run_module`` the interface of ``SemaphoreModuleBase``
+plus ``params``, ``check_mode``, ``diff_mode``, ``no_log_values``, ``warn``, ``exit_json`` and ``fail_json``.
+"""
 
 from __future__ import annotations
 
@@ -18,11 +26,6 @@ from ansible_collections.semaphore.api.plugins.module_utils._client import (
     SemaphoreError,
     SemaphoreHTTPError,
 )
-
-# Set while a module runs in the controller's process (plugins/plugin_utils/_in_process.py): a
-# function that shows one line on the console at once (one that shows nothing for a task with
-# no_log). None on the usual module path: a module process has no console.
-CONSOLE = None
 
 # Documented once, in plugins/doc_fragments/connection.py.
 CONNECTION_ARGSPEC = dict(
@@ -39,14 +42,21 @@ CONNECTION_ARGSPEC = dict(
 )
 
 
-class SemaphoreModule(AnsibleModule):
-    """AnsibleModule with the shared connection options and one way to build the client."""
+def full_spec(argument_spec=None, required_together=(), **kwargs):
+    """A module's SPEC with the connection options added: the AnsibleModule keyword arguments."""
+    spec = dict(CONNECTION_ARGSPEC)
+    spec.update(argument_spec or {})
+    return dict(argument_spec=spec, required_together=[('username', 'password')] + list(required_together), **kwargs)
 
-    def __init__(self, argument_spec=None, **kwargs):
-        spec = dict(CONNECTION_ARGSPEC)
-        spec.update(argument_spec or {})
-        required_together = [('username', 'password')] + list(kwargs.pop('required_together', []))
-        super().__init__(argument_spec=spec, required_together=required_together, **kwargs)
+
+class SemaphoreModuleBase:
+    """The part of a module's interface that is the same on both paths."""
+
+    # Shows one line on the controller's console at once, or None where there is no console.
+    console = None
+
+    def check_connection_options(self):
+        """What the argument spec cannot say; called once the parameters are validated."""
         if not HAS_REQUESTS:
             self.fail_json(msg=missing_required_lib('requests'), exception=str(REQUESTS_IMPORT_ERROR))
         for name in ('timeout', 'retries'):
@@ -54,11 +64,6 @@ class SemaphoreModule(AnsibleModule):
                 self.fail_json(msg='{0} must not be negative, got {1}'.format(name, self.params[name]))
         if self.params['timeout'] == 0:
             self.fail_json(msg='timeout must be greater than 0')
-
-    @property
-    def console(self):
-        """Shows a line on the controller's console now, or None on the module path (no console)."""
-        return CONSOLE
 
     def client(self):
         """A SemaphoreClient for this run; use it as a context manager so a password session is
@@ -86,3 +91,15 @@ class SemaphoreModule(AnsibleModule):
         for key, value in details.items():
             result.setdefault(key, value)  # a task's own status, when the result has one, stays
         self.fail_json(msg=message, **result)
+
+
+class SemaphoreModule(SemaphoreModuleBase, AnsibleModule):
+    """The module path: an AnsibleModule with the shared connection options. A module process has no console."""
+
+    def __init__(self, **spec):
+        super().__init__(**full_spec(**spec))
+        self.check_connection_options()
+
+    @property
+    def diff_mode(self):
+        return self._diff

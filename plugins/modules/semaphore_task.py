@@ -457,8 +457,8 @@ from ansible_collections.semaphore.api.plugins.module_utils._module import Semap
 from ansible_collections.semaphore.api.plugins.module_utils._task_runner import WAIT_ARGSPEC, TaskRunner, contradictions
 
 
-def main():
-    argument_spec = dict(
+SPEC = dict(
+    argument_spec=dict(
         state=dict(type='str', default='started', choices=['started', 'stopped']),
         project=dict(type='raw', required=True),
         template=dict(type='raw'),
@@ -483,13 +483,14 @@ def main():
         if_running=dict(type='str', default='launch', choices=['launch', 'skip', 'fail']),
         wait=dict(type='bool', default=True),
         stop_on_timeout=dict(type='bool', default=False),
-    )
-    argument_spec.update(WAIT_ARGSPEC)
-    module = SemaphoreModule(
-        argument_spec=argument_spec,
-        required_if=[('state', 'started', ('template',)), ('state', 'stopped', ('task_id',))],
-        supports_check_mode=True,
-    )
+        **WAIT_ARGSPEC
+    ),
+    required_if=[('state', 'started', ('template',)), ('state', 'stopped', ('task_id',))],
+    supports_check_mode=True,
+)
+
+
+def run_module(module):
     problem = contradictions(module.params)
     if problem:
         module.fail_json(msg=problem)
@@ -500,6 +501,10 @@ def main():
         except SemaphoreError as exc:
             module.fail_from_error(exc, **getattr(exc, 'result', {}))
     module.exit_json(**result)
+
+
+def main():
+    run_module(SemaphoreModule(**SPEC))
 
 
 if __name__ == '__main__':

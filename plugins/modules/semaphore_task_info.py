@@ -189,17 +189,21 @@ from ansible_collections.semaphore.api.plugins.module_utils._module import Semap
 from ansible_collections.semaphore.api.plugins.module_utils._task_runner import WAIT_ARGSPEC, TaskRunner, contradictions
 
 
-def main():
-    argument_spec = dict(
+SPEC = dict(
+    argument_spec=dict(
         project=dict(type='raw', required=True),
         task_id=dict(type='int'),
         template=dict(type='raw'),
         limit=dict(type='int', default=20),
         wait=dict(type='bool', default=False),
-    )
-    argument_spec.update(WAIT_ARGSPEC)
-    module = SemaphoreModule(argument_spec=argument_spec, mutually_exclusive=[('task_id', 'template')],
-                             supports_check_mode=True)
+        **WAIT_ARGSPEC
+    ),
+    mutually_exclusive=[('task_id', 'template')],
+    supports_check_mode=True,
+)
+
+
+def run_module(module):
     problem = contradictions(module.params, info=True)
     if not 1 <= module.params['limit'] <= 200:
         # The server clamps other values to 200 rows without saying so (reference section 6.2).
@@ -214,6 +218,10 @@ def main():
         except SemaphoreError as exc:
             module.fail_from_error(exc, **getattr(exc, 'result', {}))
     module.exit_json(**result)
+
+
+def main():
+    run_module(SemaphoreModule(**SPEC))
 
 
 if __name__ == '__main__':

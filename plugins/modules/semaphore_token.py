@@ -197,21 +197,23 @@ from ansible_collections.semaphore.api.plugins.module_utils._module import Semap
 from ansible_collections.semaphore.api.plugins.module_utils._tokens import PREFIX_LENGTH, TokenManager
 
 
-def main():
-    module = SemaphoreModule(
-        argument_spec=dict(
-            state=dict(type='str', choices=['present', 'absent'], default='present'),
-            token=dict(type='str', no_log=True),
-            name=dict(type='str'),
-            expires_at=dict(type='str'),
-            rotate=dict(type='bool', default=False),
-        ),
-        required_if=[
-            ('state', 'absent', ('token', 'name'), True),
-            ('rotate', True, ('token', 'name'), True),
-        ],
-        supports_check_mode=True,
-    )
+SPEC = dict(
+    argument_spec=dict(
+        state=dict(type='str', choices=['present', 'absent'], default='present'),
+        token=dict(type='str', no_log=True),
+        name=dict(type='str'),
+        expires_at=dict(type='str'),
+        rotate=dict(type='bool', default=False),
+    ),
+    required_if=[
+        ('state', 'absent', ('token', 'name'), True),
+        ('rotate', True, ('token', 'name'), True),
+    ],
+    supports_check_mode=True,
+)
+
+
+def run_module(module):
     params = module.params
     if params['token'] and len(params['token']) <= PREFIX_LENGTH:
         # An 8-character prefix is what Semaphore itself lists; it is not a secret, and masking it
@@ -229,9 +231,13 @@ def main():
                 result = manager.ensure_absent(token=params['token'], name=params['name'])
         except SemaphoreError as exc:
             module.fail_from_error(exc, **getattr(exc, 'result', {'changed': False}))
-    if not module._diff:
+    if not module.diff_mode:
         result.pop('diff')
     module.exit_json(**result)
+
+
+def main():
+    run_module(SemaphoreModule(**SPEC))
 
 
 if __name__ == '__main__':

@@ -96,11 +96,13 @@ from ansible_collections.semaphore.api.plugins.module_utils._module import Semap
 from ansible_collections.semaphore.api.plugins.module_utils._tokens import TokenManager, is_active, token_view
 
 
-def main():
-    module = SemaphoreModule(
-        argument_spec=dict(active_only=dict(type='bool', default=False)),
-        supports_check_mode=True,
-    )
+SPEC = dict(
+    argument_spec=dict(active_only=dict(type='bool', default=False)),
+    supports_check_mode=True,
+)
+
+
+def run_module(module):
     with module.client() as client:
         try:
             raw_tokens = TokenManager(client).tokens()
@@ -111,6 +113,10 @@ def main():
         tokens = [token for token in tokens if token['active']]
     active = len([token for token in tokens if token['active']])
     module.exit_json(changed=False, tokens=tokens, msg='{0} token(s) listed, {1} active'.format(len(tokens), active))
+
+
+def main():
+    run_module(SemaphoreModule(**SPEC))
 
 
 if __name__ == '__main__':

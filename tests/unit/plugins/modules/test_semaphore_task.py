@@ -12,7 +12,6 @@ import time
 import pytest
 from requests.exceptions import ConnectionError as RequestsConnectionError
 
-from ansible_collections.semaphore.api.plugins.module_utils import _module
 from ansible_collections.semaphore.api.plugins.modules import semaphore_task, semaphore_task_info
 from ansible_collections.semaphore.api.tests.unit.plugins.module_utils.fake_http import answer
 
@@ -291,19 +290,6 @@ def test_info_lists_recent_tasks_of_a_template(run_module):
                                      [answer(200, [task('success', id=58), task('error', id=57)])])
     assert rc == 0 and [item['id'] for item in result['tasks']] == [58, 57]
     assert adapter.paths() == ['GET api/project/1/templates/3/tasks/last?limit=5']
-
-
-def test_on_the_controller_the_launch_and_the_lines_reach_the_console(run_module, monkeypatch):
-    shown = []
-    monkeypatch.setattr(_module, 'CONSOLE', shown.append)
-    script = [answer(200, []), answer(201, task('waiting')),
-              answer(200, task('success', start='2025-10-14T09:12:34Z', end='2025-10-14T09:12:36Z')),
-              answer(200, OUTPUT), answer(200, OUTPUT)]
-    rc, result, adapter = run_module(semaphore_task.main, dict(BASE, project=1, template=3, live_output=True), script)
-    assert rc == 0
-    assert shown[0] == 'semaphore task 57 launched: https://semaphore.example.com/project/1/templates/3?t=57'
-    assert shown[1:] == ['[semaphore task 57] ' + line['output'] for line in OUTPUT]
-    assert result['output'][-1] == OUTPUT[-1]['output']
 
 
 def test_live_output_without_a_console_says_so_and_changes_nothing_else(run_module):

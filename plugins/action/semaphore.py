@@ -22,6 +22,7 @@ import traceback
 from ansible import constants as C
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
+from ansible.plugins.loader import module_loader
 from ansible.utils.color import ANSIBLE_COLOR
 from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
@@ -64,7 +65,7 @@ class ActionModule(ActionBase):
             task, reason = None, str(exc)
         if reason:
             display.v('semaphore.api: {0} runs as a module ({1})'.format(self._task.action, reason))
-            return merge_hash(result, self._run_as_module(task_vars))
+            return merge_hash(result, self._run_as_module(task_vars, task['module'] if task else None))
         return merge_hash(result, self._run_in_controller(task))
 
     def _read_task(self, task_vars):
@@ -72,15 +73,15 @@ class ActionModule(ActionBase):
 
         Public API only: ActionBase's ``_task``, ``_templar``, ``_connection`` and ``_play_context``
         (the attributes every action plugin reads), the task's fields below, ``Templar.template``,
-        ``ansible.constants.config`` and, in _controller.py, ``ArgumentSpecValidator`` and
-        ``remove_values``. Each was checked on ansible-core 2.16.19, 2.17.14, 2.18.19, 2.19.14,
+        ``module_loader.find_plugin_with_context``, ``ansible.constants.config`` and, in
+        _controller.py, ``ArgumentSpecValidator`` and ``remove_values``. Each was checked on ansible-core 2.16.19, 2.17.14, 2.18.19, 2.19.14,
         2.20.10, 2.21.5 and 2.22.0rc1 (tests/matrix.yml). Whatever is missing raises ModulePathOnly: the
         task runs as a module.
         """
         try:
             task = self._task
             return dict(
-                module=task.resolved_action,
+                module=_module_name(task),
                 args=dict(task.args),
                 check_mode=bool(task.check_mode),
                 diff_mode=bool(task.diff),
@@ -121,13 +122,13 @@ class ActionModule(ActionBase):
         if _controller is None:
             return 'this ansible-core lacks an API the controller path uses: {0}'.format(CONTROLLER_IMPORT_ERROR)
         if not task['module'] or _module_file(task['module']) is None:
-            return 'no run function found for {0}'.format(task['module'])
+            return 'no run function found for {0}'.format(task['module'] or self._task.action)
         return None
 
-    def _run_as_module(self, task_vars):
-        """Exactly what ansible.builtin.normal does for any module."""
+    def _run_as_module(self, task_vars, module_name):
+        """What ansible.builtin.normal does for any module (which passes no name: the task's action)."""
         wrap_async = self._task.async_val and not getattr(self._connection, 'has_native_async', False)
-        outcome = self._execute_module(module_name=self._task.resolved_action, task_vars=task_vars, wrap_async=wrap_async)
+        outcome = self._execute_module(module_name=module_name, task_vars=task_vars, wrap_async=wrap_async)
         if not wrap_async:
             self._remove_tmp_path(self._connection._shell.tmpdir)
         return outcome
@@ -150,6 +151,13 @@ class ActionModule(ActionBase):
                 return {'failed': True, 'msg': 'MODULE FAILURE: {0}: {1}'.format(type(exc).__name__, exc),
                         'exception': traceback.format_exc()}
         return {'failed': True, 'msg': 'MODULE FAILURE: {0} ended without a result'.format(task['module'])}
+
+
+def _module_name(task):
+    """The module's fully qualified name. Not ``task.resolved_action``: up to ansible-core 2.18 that
+    names this action plugin, since meta/runtime.yml routes each module's action to it."""
+    found = module_loader.find_plugin_with_context(task.action, collection_list=task.collections)
+    return found.resolved_fqcn if found.resolved else None
 
 
 def _module_file(name):

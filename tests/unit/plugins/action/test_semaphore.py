@@ -21,15 +21,19 @@ URL = 'https://semaphore.example.com'
 TOKEN = 'kwofd61g93-yuqvex8efmhjkgnbxlo8mp1tin6spyhu='
 TOKENS = [{'id': TOKEN[:8], 'created': '2025-01-01T00:00:00Z', 'expired': False, 'user_id': 1}]
 MODULE_PATH_RESULT = {'changed': False, 'ran': 'as a module'}
+NAME = 'semaphore.api.semaphore_token_info'
+
+
+MISSING = object()
 
 
 def task(**fields):
-    """The fields of a task that the plugin reads; ``fields`` override them, None removes one."""
-    values = dict(resolved_action='semaphore.api.semaphore_token_info', action='semaphore.api.semaphore_token_info',
+    """The fields of a task that the plugin reads; ``fields`` override them, MISSING removes one."""
+    values = dict(action='semaphore.api.semaphore_token_info', collections=None,
                   args={'url': URL, 'api_token': TOKEN}, check_mode=False, diff=False, no_log=False, async_val=0,
                   environment=[])
     values.update(fields)
-    return types.SimpleNamespace(**{key: value for key, value in values.items() if value is not None})
+    return types.SimpleNamespace(**{key: value for key, value in values.items() if value is not MISSING})
 
 
 @pytest.fixture
@@ -37,7 +41,7 @@ def plugin(monkeypatch):
     """An ActionModule for a task on a local connection, whose module path only records that it ran."""
     notes = []
     monkeypatch.setattr(ActionBase, 'run', lambda self, tmp=None, task_vars=None: {})
-    monkeypatch.setattr(action.ActionModule, '_run_as_module', lambda self, task_vars: dict(MODULE_PATH_RESULT))
+    monkeypatch.setattr(action.ActionModule, '_run_as_module', lambda self, task_vars, name: dict(MODULE_PATH_RESULT, name=name))
     monkeypatch.setattr(action.display, 'v', notes.append)
 
     def make(the_task, transport='local', become=False):
@@ -67,10 +71,10 @@ def test_a_local_task_runs_in_the_controller(plugin, server):
     assert adapter.paths() == ['GET api/user/tokens']
 
 
-@pytest.mark.parametrize('missing', ['resolved_action', 'environment', 'check_mode', 'no_log'])
+@pytest.mark.parametrize('missing', ['collections', 'environment', 'check_mode', 'no_log'])
 def test_a_name_this_ansible_core_lacks_gives_the_module_path_with_a_note(plugin, missing):
-    made = plugin(task(**{missing: None}))
-    assert made.run(task_vars={}) == MODULE_PATH_RESULT
+    made = plugin(task(**{missing: MISSING}))
+    assert made.run(task_vars={}) == dict(MODULE_PATH_RESULT, name=None)
     assert made.notes == ['semaphore.api: semaphore.api.semaphore_token_info runs as a module '
                           '(this ansible-core lacks {0})'.format(missing)]
 
@@ -79,7 +83,7 @@ def test_a_missing_public_api_gives_the_module_path_with_a_note(plugin, monkeypa
     monkeypatch.setattr(action, '_controller', None)
     monkeypatch.setattr(action, 'CONTROLLER_IMPORT_ERROR', ImportError("cannot import name 'remove_values'"), raising=False)
     made = plugin(task())
-    assert made.run(task_vars={}) == MODULE_PATH_RESULT
+    assert made.run(task_vars={}) == dict(MODULE_PATH_RESULT, name=NAME)
     assert "lacks an API the controller path uses: cannot import name 'remove_values'" in made.notes[0]
 
 
@@ -88,11 +92,11 @@ def test_a_missing_public_api_gives_the_module_path_with_a_note(plugin, monkeypa
     (task(async_val=60), 'local', False, {}, 'async'),
     (task(), 'local', True, {}, 'become'),
     (task(), 'local', False, {'semaphore_api_in_process': 'false'}, 'semaphore_api_in_process is false'),
-    (task(resolved_action='semaphore.api.semaphore'), 'local', False, {}, 'no run function found for semaphore.api.semaphore'),
+    (task(action='semaphore.api.semaphore'), 'local', False, {}, 'no run function found for semaphore.api.semaphore'),
 ])
 def test_what_cannot_run_in_the_controller_runs_as_a_module(plugin, the_task, transport, become, task_vars, reason):
     made = plugin(the_task, transport=transport, become=become)
-    assert made.run(task_vars=task_vars) == MODULE_PATH_RESULT
+    assert made.run(task_vars=task_vars)['ran'] == MODULE_PATH_RESULT['ran']
     assert made.notes[0].endswith('({0})'.format(reason))
 
 

@@ -40,7 +40,6 @@ import requests
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VPY = os.path.join(ROOT, '.venv', 'bin', 'python')
-VBIN = os.path.dirname(VPY)
 QUICK = os.environ.get('BENCH_QUICK', '') not in ('', '0')
 ADMIN = ('admin', 'Adm1n-Secret!')
 
@@ -201,8 +200,13 @@ def parse_stamp(text):
 # -- running modules -----------------------------------------------------------------------------------
 
 class Ansible:
-    def __init__(self, workdir):
+    """Runs ansible and ansible-playbook of the venv whose python is ``python``; ``prefix`` goes before
+    each command (bench/cores.py: hack/in-debian-root.sh for the venvs of the Debian 13 root)."""
+
+    def __init__(self, workdir, python=VPY, prefix=()):
         self.workdir = workdir
+        self.python = python
+        self.prefix = list(prefix)
         collections = os.path.join(workdir, 'collections')
         link = os.path.join(collections, 'ansible_collections', 'semaphore', 'api')
         os.makedirs(os.path.dirname(link), exist_ok=True)
@@ -228,6 +232,9 @@ class Ansible:
         })
         return env
 
+    def bin(self, name):
+        return os.path.join(os.path.dirname(self.python), name)
+
     def _events_file(self):
         with self.lock:
             self.counter += 1
@@ -240,9 +247,10 @@ class Ansible:
         local connection) or 'module' (semaphore_api_in_process=false: a module process, as on a remote host).
         """
         events = self._events_file()
-        cmd = [os.path.join(VBIN, 'ansible'), 'localhost', '-i', 'localhost,', '-c', 'local',
-               '-e', 'ansible_python_interpreter=' + VPY, '-e', 'semaphore_api_in_process={0}'.format(path == 'controller'),
-               '-m', module, '-a', json.dumps(args)]
+        cmd = self.prefix + [self.bin('ansible'), 'localhost', '-i', 'localhost,', '-c', 'local',
+                             '-e', 'ansible_python_interpreter=' + self.python,
+                             '-e', 'semaphore_api_in_process={0}'.format(path == 'controller'),
+                             '-m', module, '-a', json.dumps(args)]
         if measured:
             data = measure(cmd, timeout, self.env(events))
             return data['wall'], self._read(events, data['rc'], data['out'], data['err']), data['rss_mib']
@@ -254,8 +262,8 @@ class Ansible:
         path_file = events.replace('.jsonl', '.yml')
         with open(path_file, 'w') as handle:
             json.dump([{'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks}], handle)
-        extra = dict(extra, ansible_python_interpreter=VPY, semaphore_api_in_process=path == 'controller')
-        cmd = [os.path.join(VBIN, 'ansible-playbook'), '-i', 'localhost,', '-c', 'local', '-e', json.dumps(extra), path_file]
+        extra = dict(extra, ansible_python_interpreter=self.python, semaphore_api_in_process=path == 'controller')
+        cmd = self.prefix + [self.bin('ansible-playbook'), '-i', 'localhost,', '-c', 'local', '-e', json.dumps(extra), path_file]
         wall, out, err, rc = run(cmd, timeout, self.env(events))
         return wall, self._read(events, rc, out, err)
 
@@ -493,8 +501,8 @@ def live_delays(ansible, sim, socket, results):
     args = {'url': sim.url, 'api_token': token, 'project': 1, 'template': TPL_30S, 'live_output': True,
             'use_websocket': socket}
     events = ansible._events_file()  # pylint: disable=protected-access
-    cmd = [os.path.join(VBIN, 'ansible'), 'localhost', '-i', 'localhost,', '-c', 'local',
-           '-e', 'ansible_python_interpreter=' + VPY, '-m', 'semaphore.api.semaphore_task', '-a', json.dumps(args)]
+    cmd = [ansible.bin('ansible'), 'localhost', '-i', 'localhost,', '-c', 'local',
+           '-e', 'ansible_python_interpreter=' + ansible.python, '-m', 'semaphore.api.semaphore_task', '-a', json.dumps(args)]
     env = dict(ansible.env(events), PYTHONUNBUFFERED='1')
     proc = _spawn(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=ROOT, bufsize=1)
     shown = []

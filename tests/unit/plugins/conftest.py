@@ -6,12 +6,31 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
 from requests.adapters import HTTPAdapter
 
-from ansible.module_utils.testing import patch_module_args
+from ansible.module_utils import basic
+from ansible.module_utils.common import warnings as module_warnings
+
+try:
+    from ansible.module_utils import _internal as module_internal
+except ImportError:  # ansible-core before 2.19
+    module_internal = None
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core before 2.19 reads the arguments from basic._ANSIBLE_ARGS
+    @contextlib.contextmanager
+    def patch_module_args(args):
+        saved = basic._ANSIBLE_ARGS
+        basic._ANSIBLE_ARGS = json.dumps({'ANSIBLE_MODULE_ARGS': args}).encode()
+        try:
+            yield
+        finally:
+            basic._ANSIBLE_ARGS = saved
 
 from ansible_collections.semaphore.api.plugins.plugin_utils._controller import ControllerModule, ModuleExit
 from ansible_collections.semaphore.api.tests.unit.plugins.module_utils.fake_http import ScriptedAdapter
@@ -28,6 +47,13 @@ def run_module(monkeypatch, capsys):
     """``run_module(main, args, script)`` -> (rc, result, adapter). The HTTP transport is the only seam."""
     def runner(main, args, script):
         adapter = _scripted(monkeypatch, script)
+        # A module process starts with no warnings (here earlier runs left theirs), and is no controller:
+        # once a test has loaded the controller (the action plugin), ansible-core 2.19+ would send a
+        # module's warnings to the controller's display instead of its result.
+        for name in ('_global_warnings', '_global_deprecations'):
+            getattr(module_warnings, name, {}).clear()
+        if getattr(module_internal, 'is_controller', None) is not None:
+            monkeypatch.setattr(module_internal, 'is_controller', False)
         with patch_module_args(args):
             with pytest.raises(SystemExit) as exited:
                 main()

@@ -5,6 +5,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 
 import pytest
 import requests
@@ -439,3 +441,10 @@ def test_a_plain_http_request_dropped_by_a_tls_port_gets_a_hint():
     client, adapter = make_client([requests.exceptions.ConnectionError('Connection aborted. RemoteDisconnected')], retries=0)
     with pytest.raises(SemaphoreConnectionError, match='without answering; if this port serves TLS, use https://$'):
         client.list_projects()
+
+
+def test_the_user_agent_names_the_collection_version():
+    galaxy = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'galaxy.yml')
+    with open(galaxy) as handle:
+        version = re.search(r'^version: *(\S+)', handle.read(), re.MULTILINE).group(1)
+    assert _client.USER_AGENT == 'semaphore.api-ansible-collection/' + version

@@ -2,7 +2,8 @@
 # Copyright (c) semaphore.api contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The action plugin of every semaphore.api module (meta/runtime.yml names it as each module's ``action_plugin``).
+"""The action plugin of every semaphore.api module, not only semaphore_task (meta/runtime.yml names it as each
+module's ``action_plugin``).
 
 A module run normally ships a zip to the target, starts a Python process and imports requests:
 about 0.5 s per loop item. On a local connection the module's own ``run_module`` function runs here,
@@ -29,6 +30,7 @@ from ansible.utils.vars import merge_hash
 
 from ansible_collections.semaphore.api.plugins.module_utils._tasks import strip_ansi
 
+CONTROLLER_IMPORT_ERROR = None
 try:
     from ansible_collections.semaphore.api.plugins.plugin_utils import _controller
 except ImportError as exc:  # an ansible-core without the public API it is built on: the module path runs
@@ -141,8 +143,9 @@ class ActionModule(ActionBase):
         console = _silent if task['no_log'] else console_line
         with _controller.process_environment(task['environment']):
             try:
-                module = _controller.ControllerModule(module_file.SPEC, args, task['module'], check_mode=task['check_mode'],
-                                          diff_mode=task['diff_mode'], console=console, invocation=task['invocation'])
+                module = _controller.ControllerModule(
+                    module_file.SPEC, args, task['module'], check_mode=task['check_mode'], diff_mode=task['diff_mode'],
+                    console=console, invocation=task['invocation'])
                 module_file.run_module(module)
             except _controller.ModuleExit as done:
                 return done.result

@@ -14,7 +14,7 @@ from requests.adapters import HTTPAdapter
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.semaphore.api.plugins.action import semaphore as action
+from ansible_collections.semaphore.api.plugins.action import semaphore_task as action
 from ansible_collections.semaphore.api.tests.unit.plugins.module_utils.fake_http import ScriptedAdapter, answer
 
 URL = 'https://semaphore.example.com'
@@ -92,7 +92,7 @@ def test_a_missing_public_api_gives_the_module_path_with_a_note(plugin, monkeypa
     (task(async_val=60), 'local', False, {}, 'async'),
     (task(), 'local', True, {}, 'become'),
     (task(), 'local', False, {'semaphore_api_in_process': 'false'}, 'semaphore_api_in_process is false'),
-    (task(action='semaphore.api.semaphore'), 'local', False, {}, 'no run function found for semaphore.api.semaphore'),
+    (task(action='semaphore.api.no_such_module'), 'local', False, {}, 'no run function found for semaphore.api.no_such_module'),
 ])
 def test_what_cannot_run_in_the_controller_runs_as_a_module(plugin, the_task, transport, become, task_vars, reason):
     made = plugin(the_task, transport=transport, become=become)

@@ -74,6 +74,32 @@ options:
     default: none
     choices: [none, confirm, reject, wait]
     version_added: 1.0.0
+  orphan_timeout:
+    description:
+      - Semaphore does not resume a task after its own process restarts (server issues 1385 and 3287); the task
+        keeps the status V(running) with no new output until someone stops it.
+      - When the wait sees the server go away (refused or reset connections, the websocket closing) and the task
+        then shows no new output line and no status change for this many seconds, the module fails at once
+        (RV(orphaned)) instead of waiting out O(wait_timeout).
+      - 'While the task is V(waiting), the module says once (a warning, also on the console on the controller)
+        what it is queued behind: the active tasks of its template, or of its project when the project''s
+        C(max_parallel_tasks) is reached. A task ahead of it that is V(running) with no new output for this many
+        seconds is named as possibly orphaned (after a restart, or when its process died: server issue 3681),
+        with how to stop it; the timeout message says the same.'
+      - V(0) turns both checks off. A task that legitimately prints nothing for longer needs a higher value.
+    type: float
+    default: 60
+    version_added: 2.1.0
+  on_orphan:
+    description:
+      - What to do with an orphaned task (see O(orphan_timeout)).
+      - V(fail) fails and leaves it; Semaphore shows it as V(running) until it is stopped, and it may hold its
+        template or its project's queue.
+      - V(stop) stops it first (force), so that the template is free again, then fails.
+    type: str
+    default: fail
+    choices: [fail, stop]
+    version_added: 2.1.0
 requirements:
   - websocket-client (optional, for prompt notice of a task's end)
 '''

@@ -213,6 +213,9 @@ class SemaphoreClient:
         self._version = None
         self._user = None
         self.request_count = 0
+        # Refused or reset connections, retried or not: a waiter reads it to notice a server restart
+        # that the retries of one request hid.
+        self.connection_failures = 0
         # The server's clock (its Date header) at the last answer: tells which tasks are newer
         # than a launch whose answer was lost, without trusting the local clock.
         self.server_date = None
@@ -271,6 +274,8 @@ class SemaphoreClient:
             except requests.exceptions.SSLError as exc:
                 raise SemaphoreConnectionError(method, path, _tls_reason(exc), sent=False) from None
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+                if isinstance(exc, requests.exceptions.ConnectionError):  # not a slow answer (ReadTimeout)
+                    self.connection_failures += 1
                 reason = _connection_reason(exc, kwargs['timeout'])
                 if reason == CLOSED_WITHOUT_ANSWER and url.lower().startswith('http://'):
                     # A TLS server that is not Go (a proxy, the simulator) drops plain http silently.
@@ -535,6 +540,12 @@ class SemaphoreClient:
             return self.request('GET', self.task_path(project_id, task_id, '/output'), timeout=timeout) or []
         except SemaphoreHTTPError as exc:
             raise _unknown_task(exc, task_id) from None
+
+    def get_task_pool(self):
+        """The tasks the server's in-memory pool holds, queued or running (admins only, 2.10+: an
+        admin-wide ``GET /api/tasks``). A task that shows ``running`` but is not there has no run
+        behind it any more: the server restarted since it started."""
+        return self.request('GET', '/tasks') or []
 
     def stop_task(self, project_id, task_id, force=False):
         """Stop a task. The body is mandatory since 2.9.12: none gives 400 (reference section 6.6)."""

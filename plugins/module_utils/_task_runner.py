@@ -24,6 +24,7 @@ from ansible_collections.semaphore.api.plugins.module_utils._client import (
     as_id,
     check_task_id,
 )
+from ansible_collections.semaphore.api.plugins.module_utils._failure import failure_reason
 from ansible_collections.semaphore.api.plugins.module_utils._tasks import (
     FAILED_STATUSES,
     SemaphoreLaunchRefused,
@@ -51,6 +52,7 @@ from ansible_collections.semaphore.api.plugins.module_utils._tasks import (
 from ansible_collections.semaphore.api.plugins.module_utils._waiter import (
     LiveOutput,
     SemaphoreAwaitingConfirmation,
+    SemaphoreTaskOrphaned,
     SemaphoreTimeout,
     TaskEvents,
     TaskWaiter,
@@ -64,6 +66,8 @@ WAIT_ARGSPEC = dict(
     live_output=dict(type='bool', default=False, fallback=(env_fallback, ['SEMAPHORE_LIVE_OUTPUT'])),
     output_lines=dict(type='int', default=200),
     confirm=dict(type='str', default='none', choices=['none', 'confirm', 'reject', 'wait']),
+    orphan_timeout=dict(type='float', default=60.0),
+    on_orphan=dict(type='str', default='fail', choices=['fail', 'stop']),
 )
 
 HISTORY_SAMPLE = 20
@@ -288,11 +292,24 @@ class TaskRunner:
         params = self.params
         waiter = TaskWaiter(self.client, project_id, timeout=params['wait_timeout'], poll_interval=params['poll_interval'],
                             confirm=params['confirm'], expected=expected, events=events, clock=self.clock,
-                            sleep=self.sleep, warn=self.warn, launched=launched, live=self.live)
+                            sleep=self.sleep, warn=self.warn, launched=launched, live=self.live,
+                            orphan_timeout=params['orphan_timeout'], notice=self._notice)
         try:
             task = waiter.wait(task)[1]
             self.output_pause = waiter.output_pause(task)
             return task
+        except SemaphoreTaskOrphaned as exc:
+            last = exc.task
+            result['orphaned'] = True
+            if params['on_orphan'] == 'stop':
+                try:
+                    self.client.stop_task(project_id, last['id'], force=True)
+                    last = self.client.get_task(project_id, last['id'])
+                    exc.stopped(last)
+                except SemaphoreError as stop_error:
+                    self.warn('could not stop orphaned task {0}: {1}'.format(last['id'], stop_error))
+            result.update(task_result(self.client, project_id, last, self._output(project_id, last), params['output_lines']))
+            raise _fail(exc, result) from None
         except SemaphoreAwaitingConfirmation as exc:
             result.update(task_result(self.client, project_id, exc.task, self._output(project_id, exc.task),
                                       params['output_lines']))
@@ -318,6 +335,12 @@ class TaskRunner:
                                       params['output_lines']))
             raise _fail(exc, result) from None
 
+    def _notice(self, message):
+        """A warning that matters while the wait goes on: also shown at once on the controller's console."""
+        if self.console is not None:
+            self.console('[WARNING]: semaphore.api: ' + message)
+        self.warn(message)
+
     def _output(self, project_id, task, settle=0.0, streamed=None):
         try:
             raw = fetch_output(self.client, project_id, task, settle=settle, sleep=self.sleep, streamed=streamed)
@@ -340,7 +363,7 @@ class TaskRunner:
         output = self._output(project_id, task, settle=0.5, streamed=streamed)
         result.update(task_result(self.client, project_id, task, output, self.params['output_lines']))
         if task.get('status') in FAILED_STATUSES and self.params.get('state', 'started') == 'started':
-            raise _fail(SemaphoreTaskFailed(task), result)
+            raise _fail(SemaphoreTaskFailed(task, failure_reason(result['error_lines'], result['recap'])), result)
         result['msg'] = 'task {0} ended with status {1}'.format(task.get('id'), task.get('status'))
         return result
 
@@ -410,6 +433,9 @@ class TaskRunner:
         result.update(task_result(client, project_id, task, output, params['output_lines']))
         result['msg'] = 'task {0} {1} {2}'.format(task['id'], 'has ended with status' if task_has_ended(task) else 'is',
                                                   task.get('status'))
+        reason = failure_reason(result['error_lines'], result['recap']) if task.get('status') in FAILED_STATUSES else None
+        if reason:
+            result['msg'] += ': ' + reason
         return result
 
 

@@ -25,6 +25,7 @@ from ansible_collections.semaphore.api.plugins.module_utils._client import (
     SemaphoreResponseError,
     parse_time,
 )
+from ansible_collections.semaphore.api.plugins.module_utils._failure import error_lines, failed_hosts
 
 # Section 7: the only statuses that end a task. Everything else (waiting, starting, running,
 # waiting_confirmation, confirmed, rejected, stopping) is still active.
@@ -124,11 +125,13 @@ class SemaphoreLaunchRefused(SemaphoreError):
 
 
 class SemaphoreTaskFailed(SemaphoreError):
-    """The task ended with ``error`` or ``stopped`` (or stayed ``stopping`` after its end, on 2.10)."""
+    """The task ended with ``error`` or ``stopped`` (or stayed ``stopping`` after its end, on 2.10);
+    ``reason``: why, in one line, when its output says (module_utils/_failure.py)."""
 
-    def __init__(self, task):
+    def __init__(self, task, reason=None):
         self.task = task
-        super().__init__('task {0} ended with status {1}'.format(task.get('id'), task.get('status')))
+        super().__init__('task {0} ended with status {1}{2}'.format(task.get('id'), task.get('status'),
+                                                                    ': ' + reason if reason else ''))
 
 
 # -- launch payload --------------------------------------------------------------------------------
@@ -471,6 +474,8 @@ def task_result(client, project_id, task, raw_output=None, output_lines=200):
         lines = output_text_lines(raw_output)
         result['output'] = bound_lines(lines, output_lines)
         result['recap'] = parse_recap(lines)
+        result['failed_hosts'] = failed_hosts(result['recap'])
+        result['error_lines'] = error_lines(lines) if task.get('status') != 'success' else []
     return result
 
 

@@ -101,6 +101,31 @@ output:
   type: list
   elements: str
   sample: ['PLAY RECAP *********', 'web1 : ok=3 changed=1 unreachable=0 failed=0 skipped=0 rescued=0 ignored=0']
+failed_hosts:
+  description: The hosts the output's PLAY RECAP counts as failed or unreachable, in the recap's order; empty when none.
+  returned: with O(task_id)
+  type: list
+  elements: str
+  sample: [web1, web2]
+  version_added: 2.1.0
+error_lines:
+  description:
+    - For a task that did not succeed, the output lines that say why (at most 20, without ANSI colour codes) -
+      Ansible's C(fatal:) and C([ERROR]) lines, Semaphore's own (C(Failed updating repository), C(Running app failed),
+      C(Failed to install inventory)...), and git's or Terraform's errors. Empty for a task that succeeded.
+    - 'RV(msg) of a failed task quotes the first reason, for example
+      C(task 57 ended with status error: failed on web1, web2: failing on purpose).'
+  returned: with O(task_id)
+  type: list
+  elements: str
+  sample: ['fatal: [web1]: FAILED! => {"changed": false, "msg": "failing on purpose"}']
+  version_added: 2.1.0
+orphaned:
+  description: True when the task was given up on as orphaned (see O(orphan_timeout)); with O(on_orphan=stop) it was also stopped.
+  returned: when the wait found the task orphaned
+  type: bool
+  sample: true
+  version_added: 2.1.0
 recap:
   description: The counts of the output's last PLAY RECAP per host (keys C(ok), C(changed), C(unreachable), C(failed),
     C(skipped), C(rescued), C(ignored)); null when there is none.

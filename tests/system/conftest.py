@@ -50,6 +50,16 @@ class Sim:
     def state(self) -> dict:
         return self.control("GET", "state")
 
+    def restart(self, down_seconds: float) -> dict:
+        """The simulated server dies now (sockets cut, running tasks orphaned) and listens again on the
+        same port ``down_seconds`` later; the answer comes before it goes down."""
+        return self.control("POST", "restart", {"down_seconds": down_seconds})
+
+    def kill(self, task_id: int) -> dict:
+        """The task's process dies while the server stays up: it stays ``running`` and keeps its
+        place in the pool until it is stopped with force."""
+        return self.control("POST", f"tasks/{task_id}/kill", {})
+
 
 @contextlib.contextmanager
 def simulator(tmp_path: Path, profile: str = "2.16", tls: bool = False):

@@ -18,6 +18,7 @@ from aiohttp.abc import AbstractAccessLogger
 from .app import create_app
 from .core import Simulator
 from .faults import redact_path
+from .listener import Listener
 from .options import BACKENDS, DEFAULT_END_DELAY, DEFAULT_FINAL_STATUS_DELAY, DEFAULT_OUTPUT_DELAY, TASK_IDS, \
     StartOptions
 from .profiles import PROFILES, get_profile
@@ -99,9 +100,8 @@ async def serve(args: argparse.Namespace) -> None:
     if args.tls:
         from .tls import server_context  # pylint: disable=import-outside-toplevel
         ssl_context = server_context(Path(args.tls_dir))
-    site = web.TCPSite(runner, args.host, args.port, ssl_context=ssl_context)
-    await site.start()
-    port = runner.addresses[0][1]
+    sim.listener = Listener(runner, args.host, args.port, ssl_context)
+    port = await sim.listener.open()
     host = f"[{args.host}]" if ":" in args.host else args.host
     url = f"{'https' if args.tls else 'http'}://{host}:{port}"
     if args.port_file:

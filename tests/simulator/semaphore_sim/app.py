@@ -931,6 +931,20 @@ async def delete_task(request: web.Request) -> web.Response:
     return empty(204)
 
 
+async def pool_tasks(request: web.Request) -> web.Response:
+    """Admin ``GET /api/tasks`` (2.10+, api/tasks/tasks.go GetTasks): the in-memory pool, queue first then
+    running. A task its run lost (a restart) is not there; one whose process died (killed) still is."""
+    sim = sim_of(request)
+    user = auth_of(request).user
+    if user is None or not user.admin:
+        return empty(403)
+    store = sim.store
+    rows = [(task_id, "queue") for task_id in sim.pool.queue] + [(task_id, "running") for task_id in sim.pool.running]
+    return send_json([{"task_id": task_id, "project_id": store.tasks[task_id].project_id,
+                       "status": store.tasks[task_id].status, "location": location}
+                      for task_id, location in rows if task_id in store.tasks])
+
+
 # ---- websocket (§9) --------------------------------------------------------------------------
 async def websocket(request: web.Request) -> web.StreamResponse:
     """§9 /api/ws: server -> client only; 401 before upgrade (middleware); 404 when switched off."""
@@ -996,6 +1010,7 @@ def create_app(sim: Simulator) -> web.Application:
         ("GET", "/api/project/{project_id}/tasks/{task_id}/output", task_output),
         ("POST", "/api/project/{project_id}/tasks/{task_id}/stop", stop_task),
         ("POST", "/api/project/{project_id}/tasks/{task_id}/confirm", confirm_task),
+        ("GET", "/api/tasks", pool_tasks),
         ("GET", "/api/ws", websocket),
     ]
     if profile.totp:

@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from .auth import totp_code
-from .core import SIM_KEY, Simulator
+from .core import MAX_RESTART_DOWN_SECONDS, QUEUED_AFTER_RESTART_CHOICES, SIM_KEY, Simulator
 from .faults import Fault, FaultError
 from .state import TERMINAL
 from .timefmt import fmt_time
@@ -91,6 +91,8 @@ async def get_state(request: web.Request) -> web.Response:
                   for t in sorted(store.tasks.values(), key=store.newer_key)],
         "queue": list(sim.pool.queue),
         "running": sorted(sim.pool.running),
+        "killed": sorted(sim.pool.killed),
+        "restarts": sim.restarts,
         "config": sim.config,
     })
 
@@ -103,7 +105,8 @@ async def reset(request: web.Request) -> web.Response:
 
 async def set_config(request: web.Request) -> web.Response:
     """``POST /_sim/config`` ``{"websocket": bool, "max_parallel_tasks": int, "final_status_delay": s,
-    "end_delay": s, "output_delay": s}``; ``task_ids``, ``backend``, ``web_host`` are read-only."""
+    "end_delay": s, "output_delay": s, "queued_after_restart": "stay|run|error"}``; ``task_ids``,
+    ``backend``, ``web_host`` are read-only."""
     sim = _sim(request)
     body = await _body(request)
     if not isinstance(body, dict):
@@ -120,7 +123,11 @@ async def set_config(request: web.Request) -> web.Response:
                 return _bad(f"{key} must be a number of seconds")
             if delays[key] < 0:
                 return _bad(f"{key} must not be negative")
+    if "queued_after_restart" in body and body["queued_after_restart"] not in QUEUED_AFTER_RESTART_CHOICES:
+        return _bad(f"queued_after_restart must be one of {', '.join(QUEUED_AFTER_RESTART_CHOICES)}")
     sim.config.update(delays)
+    if "queued_after_restart" in body:
+        sim.config["queued_after_restart"] = body["queued_after_restart"]
     if "websocket" in body:
         sim.config["websocket"] = bool(body["websocket"])
     if "max_parallel_tasks" in body:
@@ -180,6 +187,36 @@ async def set_template(request: web.Request) -> web.Response:
     return _json({"id": template.id, "name": template.name, "sim": template.sim})
 
 
+async def restart(request: web.Request) -> web.Response:
+    """``POST /_sim/restart`` ``{"down_seconds": N}``: answers, then the process dies for N seconds."""
+    sim = _sim(request)
+    body = await _body(request)
+    if not isinstance(body, dict):
+        return _bad("body must be a JSON object")
+    try:
+        down_seconds = float(body.get("down_seconds", 0))
+    except (TypeError, ValueError):
+        return _bad("down_seconds must be a number of seconds")
+    if not 0 <= down_seconds <= MAX_RESTART_DOWN_SECONDS:  # also refuses NaN
+        return _bad(f"down_seconds must be between 0 and {MAX_RESTART_DOWN_SECONDS:g}")
+    if not sim.restart(down_seconds):
+        return _json({"error": "a restart is already under way"}, 409)
+    return _json({"restarting": True, "down_seconds": down_seconds})
+
+
+async def kill_task(request: web.Request) -> web.Response:
+    """``POST /_sim/tasks/{id}/kill``: the task's process dies, the server stays up (issue 3681)."""
+    sim = _sim(request)
+    try:
+        task = sim.store.tasks[int(request.match_info["task_id"])]
+    except (KeyError, ValueError):
+        return _json({"error": "no such task"}, 404)
+    if task.status != "running" or task.id not in sim.pool.running:
+        return _bad(f"task {task.id} is {task.status}, not running in the pool")
+    sim.pool.kill(task.id)
+    return _json({"id": task.id, "status": task.status, "killed": True})
+
+
 async def get_secrets(request: web.Request) -> web.Response:
     """``GET /_sim/secrets`` (test only): every token secret, session cookie and TOTP code issued
     since start (kept across resets), and the seed passwords."""
@@ -201,3 +238,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/_sim/totp", get_totp)
     app.router.add_get("/_sim/secrets", get_secrets)
     app.router.add_post("/_sim/templates/{template_id}", set_template)
+    app.router.add_post("/_sim/restart", restart)
+    app.router.add_post("/_sim/tasks/{task_id}/kill", kill_task)

@@ -8,12 +8,21 @@ from typing import Any
 from aiohttp import web
 
 from .faults import Faults, RequestLog
+from .listener import Listener
 from .options import StartOptions
 from .profiles import Profile
-from .state import TERMINAL, Hub, Store, Task, TaskPool, log_event, update_event
-from .timefmt import now_ns, truncate
+from .state import LOG, TERMINAL, Hub, Store, Task, TaskPool, log_event, update_event
+from .timefmt import fmt_time, now_ns, truncate
 
 DEFAULT_MAX_PARALLEL_TASKS = 10  # §8 rule 1
+MAX_RESTART_DOWN_SECONDS = 120.0
+RESTART_ANSWER_GRACE = 0.1  # lets the answer to POST /_sim/restart leave before the process "dies"
+# What a task still queued at a restart becomes once the server is back (config
+# ``queued_after_restart``). Semaphore keeps its queue in memory only, so the default assumes the
+# task is forgotten and shows ``waiting`` for ever; not yet checked on a real 2.10.32.
+# "run" queues it again, "error" fails it.
+QUEUED_AFTER_RESTART = "stay"
+QUEUED_AFTER_RESTART_CHOICES = ("stay", "run", "error")
 
 
 class Simulator:  # pylint: disable=too-many-instance-attributes
@@ -29,6 +38,7 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
             # findings a: the end-of-task window and the v2.10 line-write lag (settable)
             "final_status_delay": self.options.final_status_delay, "end_delay": self.options.end_delay,
             "output_delay": self.options.output_delay,
+            "queued_after_restart": QUEUED_AFTER_RESTART,
             # start options (read-only)
             "task_ids": self.options.task_ids, "backend": self.options.backend, "web_host": self.options.web_host,
         }
@@ -41,6 +51,10 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
         # Every secret handed out since start (kept across resets), for GET /_sim/secrets: tests
         # search logs and Ansible output for them.
         self.issued: dict[str, list[str]] = {"tokens": [], "cookies": [], "totp_codes": []}
+        self.listener: Listener | None = None  # set by __main__; without it a restart only loses the pool
+        self.boot = 0  # which incarnation of the simulated process; runs of an earlier one write nothing
+        self.restarts: list[dict[str, Any]] = []
+        self._restarting: asyncio.Task[None] | None = None
 
     def remember(self, kind: str, value: str) -> None:
         """Record a secret the simulator issued or accepted (bounded)."""
@@ -55,6 +69,8 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
 
     async def shutdown(self) -> None:
         """Stop background work and close sockets."""
+        if self._restarting is not None:
+            self._restarting.cancel()
         await self.pool.shutdown()
         await self.hub.close_all()
 
@@ -64,7 +80,39 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
         self.store = Store(self.profile, copy.deepcopy(self.seed), self.options)
         self.faults.clear()
         self.log.clear()
+        self.restarts.clear()
         self.config = dict(self.default_config)
+
+    # ---- process restart (issues 1385, 3287) ---------------------------------------------
+    def restart(self, down_seconds: float) -> bool:
+        """Let the process die and come back ``down_seconds`` later; False while a restart is under way."""
+        if self._restarting is not None and not self._restarting.done():
+            return False
+        self.restarts.append({"at": fmt_time(now_ns(), 6), "down_seconds": down_seconds})
+        self._restarting = asyncio.get_running_loop().create_task(self._die_and_come_back(down_seconds))
+        return True
+
+    async def _die_and_come_back(self, down_seconds: float) -> None:
+        """The data survives (it is the database); the pool, the queue and every socket do not. Runs
+        stop where they are: their tasks keep their status for ever, with no more output and no end."""
+        await asyncio.sleep(RESTART_ANSWER_GRACE)
+        LOG.info("simulated restart: down for %ss", down_seconds)
+        if self.listener is not None:
+            await self.listener.close()
+        await self.hub.close_all()
+        queued = [self.store.tasks[task_id] for task_id in self.pool.queue if task_id in self.store.tasks]
+        self.boot += 1
+        self.pool.cancel_all()
+        await asyncio.sleep(down_seconds)
+        outcome = self.config["queued_after_restart"]
+        for task in queued:
+            if outcome == "run":
+                self.pool.enqueue(task)
+            elif outcome == "error":
+                self.set_status(task, "error")
+        if self.listener is not None:
+            await self.listener.reopen()
+        LOG.info("simulated restart: listening again")
 
     # ---- task events ---------------------------------------------------------------------
     def set_status(self, task: Task, status: str) -> None:

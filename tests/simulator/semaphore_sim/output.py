@@ -67,7 +67,7 @@ def ansible_lines(total: int, hosts: list[str], failed: bool) -> Iterator[str]:
     yield _banner("TASK [Gathering Facts]")
     for host in hosts:
         yield f"{GREEN}ok: [{host}]{RESET}"
-    budget = max(total - 4 - len(hosts) - len(recap) - (2 if failed else 0), 0)
+    budget = max(total - 4 - len(hosts) - len(recap) - (3 if failed else 0), 0)
     per_step = len(hosts) + 2
     steps = max(budget // per_step, 1)
     for index in range(steps):
@@ -85,6 +85,9 @@ def ansible_lines(total: int, hosts: list[str], failed: bool) -> Iterator[str]:
         yield (f"{RED}fatal: [{hosts[0]}]: FAILED! => {{\"changed\": false, "
                f"\"msg\": \"Service app failed to start\"}}{RESET}")
     yield from recap
+    if failed:
+        # Semaphore's own last line after ansible-playbook exits non-zero (recorded on 2.10.32).
+        yield "Running app failed: exit status 2"
 
 
 def terraform_plan_lines(total: int) -> list[str]:

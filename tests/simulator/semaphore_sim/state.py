@@ -343,6 +343,7 @@ class TaskPool:
         self.queue: list[int] = []
         self.running: dict[int, asyncio.Task[None]] = {}
         self.signals: dict[int, asyncio.Event] = {}
+        self.killed: set[int] = set()  # runs whose process died: they keep their slot (issue 3681)
         self.wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
 
@@ -372,6 +373,7 @@ class TaskPool:
         self.running.clear()
         self.queue.clear()
         self.signals.clear()
+        self.killed.clear()
 
     def is_active(self, task_id: int) -> bool:
         """Queued, or running in this pool and not yet in a final status (findings a: a run holds its
@@ -438,7 +440,7 @@ class TaskPool:
 
     def finished(self, task_id: int, runner: asyncio.Task[Any] | None) -> None:
         """A run ended: free its slot (unless reset or force-stop already did) and walk the queue."""
-        if runner is not None and self.running.get(task_id) is runner:
+        if runner is not None and self.running.get(task_id) is runner and task_id not in self.killed:
             del self.running[task_id]
             self.signals.pop(task_id, None)
         self.kick()
@@ -451,7 +453,16 @@ class TaskPool:
         if task_id in self.queue:
             self.queue.remove(task_id)
         self.signals.pop(task_id, None)
+        self.killed.discard(task_id)
         self.kick()
+
+    def kill(self, task_id: int) -> None:
+        """The task's process dies while the server stays up (issue 3681): the run stops where it is,
+        and nothing tells the pool, so the task stays active and blocks as before until a force stop."""
+        self.killed.add(task_id)
+        runner = self.running.get(task_id)
+        if runner is not None:
+            runner.cancel()
 
 
 class Runner:  # pylint: disable=too-few-public-methods
@@ -463,6 +474,7 @@ class Runner:  # pylint: disable=too-few-public-methods
         self.signal = signal
         self.pending: list[tuple[int, str]] = []
         self.done = False
+        self.boot = sim.boot
 
     @property
     def store(self) -> Store:
@@ -477,9 +489,13 @@ class Runner:  # pylint: disable=too-few-public-methods
         if len(self.pending) >= OUTPUT_BATCH_LINES and self.store.profile.output_batched:
             self.flush()
 
+    def _may_write(self) -> bool:
+        """Not after a reset (another store) or a restart (lines still buffered die with the process)."""
+        return self.sim.boot == self.boot and self.store.tasks.get(self.task.id) is self.task
+
     def flush(self) -> None:
         """Write the pending batch."""
-        if self.pending and self.store.tasks.get(self.task.id) is self.task:
+        if self.pending and self._may_write():
             self.store.add_output(self.task, self.pending)
         self.pending = []
 
@@ -503,7 +519,7 @@ class Runner:  # pylint: disable=too-few-public-methods
             while count < len(self.pending) and self.pending[count][0] <= cutoff:
                 count += 1
             if count:
-                if self.store.tasks.get(self.task.id) is self.task:
+                if self._may_write():
                     self.store.add_output(self.task, self.pending[:count])
                 del self.pending[:count]
             if not self.done or self.pending:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import requests
+import websocket
 
 SIM_ROOT = Path(__file__).resolve().parent.parent
 REPO_ROOT = SIM_ROOT.parent.parent
@@ -72,6 +73,77 @@ class Sim:
     def template(self, template_id: int, **changes: Any) -> None:
         """``POST /_sim/templates/{id}``."""
         self.control("POST", f"/_sim/templates/{template_id}", json=changes)
+
+    def restart(self, down_seconds: float) -> None:
+        """``POST /_sim/restart``: the simulated server dies now and listens again ``down_seconds`` later."""
+        self.control("POST", "/_sim/restart", json={"down_seconds": down_seconds})
+
+    def kill(self, task_id: int) -> None:
+        """``POST /_sim/tasks/{id}/kill``: the task's process dies, the server stays up."""
+        self.control("POST", f"/_sim/tasks/{task_id}/kill")
+
+
+class Client:
+    """A bearer-token client (no spec validation; test_contract.py covers the shapes)."""
+
+    def __init__(self, sim: Sim, user: str = "admin") -> None:
+        self.sim = sim
+        login = requests.post(sim.url + "/api/auth/login", json={"auth": user, "password": PASSWORDS[user]},
+                              timeout=10)
+        assert login.status_code == 204
+        # sent by hand: with an https:// web_host the cookie is Secure and requests keeps it off http
+        cookie = {"Cookie": f"semaphore={login.cookies['semaphore']}"}
+        self.token = requests.post(sim.url + "/api/user/tokens", headers=cookie, timeout=10).json()["id"]
+        self.http = requests.Session()
+        self.http.headers["Authorization"] = f"Bearer {self.token}"
+
+    def get(self, path: str) -> requests.Response:
+        """GET."""
+        return self.http.get(self.sim.url + path, timeout=10)
+
+    def post(self, path: str, body: Any = None) -> requests.Response:
+        """POST JSON."""
+        return self.http.post(self.sim.url + path, json=body, timeout=10)
+
+    def task(self, task_id: int) -> dict[str, Any]:
+        """GET one task of project 1."""
+        return self.get(f"/api/project/1/tasks/{task_id}").json()  # type: ignore[no-any-return]
+
+    def launch(self, body: dict[str, Any]) -> dict[str, Any]:
+        """POST a task and expect 201."""
+        response = self.post("/api/project/1/tasks", body)
+        assert response.status_code == 201, (response.status_code, response.text)
+        return response.json()  # type: ignore[no-any-return]
+
+    def wait(self, task_id: int, statuses: tuple[str, ...], timeout: float = 15.0) -> dict[str, Any]:
+        """Poll until the task has one of ``statuses``."""
+        deadline = time.monotonic() + timeout
+        data: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            data = self.task(task_id)
+            if data["status"] in statuses:
+                return data
+            time.sleep(0.02)
+        raise AssertionError(f"task {task_id} stuck in {data.get('status')}, wanted {statuses}")
+
+    def wait_end(self, task_id: int, timeout: float = 15.0) -> dict[str, Any]:
+        """Poll until ``end`` is set."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            data = self.task(task_id)
+            if data.get("end"):
+                return data
+            time.sleep(0.02)
+        raise AssertionError(f"task {task_id} never got an end")
+
+    def texts(self, task_id: int) -> list[str]:
+        """The stored output lines."""
+        return [line["output"] for line in self.get(f"/api/project/1/tasks/{task_id}/output").json()]
+
+    def websocket(self) -> websocket.WebSocket:
+        """An authenticated /api/ws connection."""
+        return websocket.create_connection(self.sim.url.replace("http", "ws", 1) + "/api/ws", timeout=10,
+                                           header=[f"Authorization: Bearer {self.token}"])
 
 
 @pytest.fixture(scope="session")

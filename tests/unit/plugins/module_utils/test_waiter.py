@@ -39,6 +39,7 @@ class FakeServer:
         self.final = final
         self.confirm_at = confirm_at
         self.gets = 0
+        self.ids_seen = set()
         self.timeouts = []
         self.confirmed = []
         self.rejected = []
@@ -53,11 +54,17 @@ class FakeServer:
 
     def get_task(self, project_id, task_id, timeout=None):
         self.gets += 1
+        self.ids_seen.add(task_id)
         self.timeouts.append(timeout)
         task = {'id': task_id, 'status': self.status(), 'start': '2025-10-14T09:12:34Z'}
         if task['status'] in ('success', 'error', 'stopped') and self.clock.now - self.start >= self.ends_at + self.end_lag:
             task['end'] = '2025-10-14T09:12:40Z'
         return task
+
+    def get_task_pool(self):
+        """The admin pool listing of a server that never restarted: it holds the task while it runs."""
+        self.pool_reads = getattr(self, 'pool_reads', 0) + 1
+        return [{'task_id': task_id, 'location': 'running'} for task_id in self.ids_seen] if self.status() == 'running' else []
 
     def confirm_task(self, project_id, task_id):
         self.confirmed.append(task_id)

@@ -387,21 +387,22 @@ class TaskWaiter:
         self.orphan_timeout = orphan_timeout or 0.0
         self.server_went_away = False
         self.stillness = Stillness(clock)
-        self._pool_checked = None      # when the pool was last read (set when the wait starts)
+        self._pool_due = None          # when the pool may be read next (set when the wait starts)
         self._pool_read = False        # whether it was read in this wait
         self._pool_readable = True     # False once the server refused it (not an admin, or too old)
         # What a waiting task is queued behind (said once through ``notice``: at once on the
         # console where there is one), and which of those look orphaned.
         self.notice = notice or self.warn
         self.notes = []
-        self._waiting_since = None
-        self._blockers = None
+        self._waiting_since = None     # set when the wait starts
+        self._blockers = None          # id -> task, once the queue was looked at
         self._flagged = set()
 
     def wait(self, task):
         start = self.clock()
         self._waiting_since = start
-        self._pool_checked = start if self.launched else start - POOL_CHECK_EVERY
+        # A task launched now cannot be an orphan yet; one found running may be one already.
+        self._pool_due = start + POOL_CHECK_EVERY if self.launched else start
         if self.launched:
             self._offset = _clock_offset(task.get('created'), self.wall())
         deadline = start + self.timeout if self.timeout else None
@@ -429,7 +430,7 @@ class TaskWaiter:
                     # pool tell): continue with polling on the history-based schedule, from its second,
                     # quick step.
                     schedule.count = 1
-                    self._pool_checked = -POOL_CHECK_EVERY
+                    self._pool_due = self.clock()
             else:
                 delay = schedule.next_delay(now - start, last)
                 self.sleep(self._until_deadline(min(delay, WATCH_STEP) if watching else delay, deadline))
@@ -473,9 +474,9 @@ class TaskWaiter:
         """A working task the server's pool does not hold: a restart happened between two polls, or
         before this wait began."""
         live_socket = self.events is not None and not self.events.broken
-        if (live_socket and self._pool_read) or not self._pool_readable or self.clock() - self._pool_checked < POOL_CHECK_EVERY:
+        if (live_socket and self._pool_read) or not self._pool_readable or self.clock() < self._pool_due:
             return
-        self._pool_checked = self.clock()
+        self._pool_due = self.clock() + POOL_CHECK_EVERY
         self._pool_read = True
         try:
             pool = self.client.get_task_pool()
@@ -501,12 +502,11 @@ class TaskWaiter:
             try:
                 self._blockers = self._queue_ahead_of(task)
             except SemaphoreError:
-                return
+                pass
             return
-        if not self.orphan_timeout:
-            return
-        for blocker in list(self._blockers.values()):
-            self._check_blocker(task, blocker)
+        if self.orphan_timeout:
+            for blocker in list(self._blockers.values()):
+                self._check_blocker(task, blocker)
 
     def _queue_ahead_of(self, task):
         """The active tasks ``task`` waits behind: its template's, else the project's; noted once."""
@@ -518,7 +518,8 @@ class TaskWaiter:
             ahead = [item for item in active_tasks(self.client.list_tasks(self.project_id, limit=QUEUE_SAMPLE))
                      if item.get('id') != task['id'] and item.get('status') != 'waiting']
         if not ahead:
-            note = 'task {0} is waiting in Semaphore\'s queue with no active task of its project ahead of it'.format(task['id'])
+            note = ('task {0} is waiting in Semaphore\'s queue with no active task of its project ahead of it: Semaphore may '
+                    'have lost its queue (it keeps it in memory, and a restart empties it)'.format(task['id']))
         else:
             note = 'task {0} is waiting in Semaphore\'s queue behind {1} {2}'.format(
                 task['id'], ', '.join('task {0} ({1}, {2})'.format(item['id'], item.get('status'), self._url(item))

@@ -1,6 +1,8 @@
 # Developer and CI entry points for the semaphore.api collection.
 #   make demo   run examples/demo.yml against the embedded Semaphore simulator
-#   make test   sanity, units, simtests, integration, lint, galaxy (stops at the first failure)
+#   make test   sanity, units, simtests, integration, lint, galaxy (stops at the first failure),
+#               then the ansible-core matrix
+#   make matrix the ansible-core versions of tests/matrix.yml (MATRIX=2.21.5 for one; hack/matrix.sh)
 #   make sim    a simulator on http://127.0.0.1:3000 until Ctrl-C (PROFILE=2.10|2.16|2.18, PORT=...)
 #   make doc MODULE=semaphore_task   ansible-doc of a module (without MODULE: the module list)
 SHELL := /bin/bash
@@ -33,14 +35,15 @@ export SIM_PROFILES
 # `make -j test` must still run the steps one after the other.
 .NOTPARALLEL:
 
-.PHONY: help venv collection demo sim doc test sanity units simtests integration systests lint galaxy bench clean distclean
+.PHONY: help venv collection demo sim doc test sanity units simtests integration systests lint galaxy matrix bench clean distclean
 
 help:
 	@echo "make demo    run examples/demo.yml against the embedded simulator"
 	@echo "make sim     a simulator on http://127.0.0.1:$(PORT) until Ctrl-C (PROFILE=2.10|2.16|2.18, PORT=...)"
 	@echo "make doc MODULE=semaphore_task   a module's documentation (ansible-doc)"
-	@echo "make test    sanity units simtests integration systests lint galaxy"
-	@echo "make venv | sanity | units | simtests | integration | systests | lint | galaxy | bench | clean"
+	@echo "make test    sanity units simtests integration systests lint galaxy matrix"
+	@echo "make matrix  the other ansible-core versions of tests/matrix.yml (MATRIX=2.21.5 for one)"
+	@echo "make venv | sanity | units | simtests | integration | systests | lint | galaxy | matrix | bench | clean"
 
 venv: $(STAMP)
 
@@ -81,7 +84,7 @@ sim: collection
 doc: collection
 	$(DEMO_ENV) $(VENV)/bin/ansible-doc $(if $(MODULE),semaphore.api.$(MODULE),--list semaphore.api)
 
-test: sanity units simtests integration systests lint galaxy
+test: sanity units simtests integration systests lint galaxy matrix
 
 sanity: venv
 	hack/ansible-test.sh sanity --local --python 3.11
@@ -105,6 +108,11 @@ lint: venv
 galaxy: venv
 	hack/galaxy.sh
 
+# ansible-core 2.16-2.18 in host venvs, 2.20-2.22 in a Debian 13 root (Python 3.13); see
+# tests/matrix.yml. Venvs in build/venvs/, the root in /var/cache/semaphore-api/debian13-root.
+matrix: venv
+	hack/matrix.sh $(MATRIX)
+
 # BENCH_URL (with BENCH_PASSWORD) runs the waiting cases against that real Semaphore instead.
 bench: venv
 	if [ -n "$${BENCH_URL:-}" ]; then $(VPY) bench/real_server.py; else $(VPY) bench/run.py; fi
@@ -115,3 +123,5 @@ clean:
 
 distclean: clean
 	rm -rf $(VENV)
+	@# The matrix's Debian 13 root lives outside the checkout (hack/debian-root.sh).
+	if [ "$$(id -u)" = 0 ]; then hack/debian-root.sh --remove; fi

@@ -13,10 +13,13 @@
 #   COPY_ROOT            where ansible_collections/ goes (default: build/ansible-test-<command>,
 #                        one per command so that sanity, units and integration can run side by side)
 #   INTEGRATION_CONFIG   file to place as tests/integration/integration_config.yml in the copy
+#   ANSIBLE_TEST_PYTHON  Python version for sanity, units and integration when the arguments
+#                        name none (no --python/--controller/--target); default: the venv's own
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-venv=${VENV:-${repo}/.venv}
+# Absolute: the command below runs from the copy.
+venv=$(realpath -m "${VENV:-${repo}/.venv}")
 command=${1:-none}
 copy_root=${COPY_ROOT:-${repo}/build/ansible-test-${command#--}}
 dest=${copy_root}/ansible_collections/semaphore/api
@@ -38,6 +41,17 @@ fi
 [[ ${1:-} == --sync-only ]] && exit 0
 
 "${repo}/hack/install-get-pip.sh" "${venv}/bin/python"
+
+python_given=false
+for arg in "$@"; do
+    case ${arg} in
+        --python | --python=* | --controller | --controller=* | --target | --target=*) python_given=true ;;
+    esac
+done
+if [[ ${command} == @(sanity|units|integration) ]] && ! ${python_given}; then
+    python_version=${ANSIBLE_TEST_PYTHON:-$("${venv}/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')}
+    set -- "$@" --python "${python_version}"
+fi
 
 cd "${dest}"
 export PATH=${venv}/bin:${PATH}

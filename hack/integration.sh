@@ -8,7 +8,9 @@
 #   into the ansible-test copy (never into the source tree), run, stop the simulator.
 #
 # Usage: hack/integration.sh [extra ansible-test integration arguments...]
-# Environment: SIM_PROFILES (default "2.10 2.16 2.18"), VENV.
+# Environment: SIM_PROFILES (default "2.10 2.16 2.18"), VENV, ANSIBLE_TEST_PYTHON (the Python
+# version ansible-test runs the targets with; default: the venv's own, see hack/ansible-test.sh),
+# SIM_STATE_ROOT (where each simulator keeps its files; default: with-simulator.sh's build/sim-*).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -30,16 +32,18 @@ semaphore_template_slow: Slow job
 semaphore_simulator: true
 semaphore_profile: "${SEMAPHORE_SIM_PROFILE}"
 CFG
-    INTEGRATION_CONFIG=${config} exec hack/ansible-test.sh integration --local --python 3.11 "$@"
+    INTEGRATION_CONFIG=${config} exec hack/ansible-test.sh integration --local "$@"
 fi
 
 if [[ -f tests/integration/integration_config.yml ]]; then
     echo "integration: using tests/integration/integration_config.yml (no simulator)" >&2
     INTEGRATION_CONFIG=tests/integration/integration_config.yml \
-        exec hack/ansible-test.sh integration --local --python 3.11 "$@"
+        exec hack/ansible-test.sh integration --local "$@"
 fi
 
 for profile in ${SIM_PROFILES:-2.10 2.16 2.18}; do
     echo "integration: simulator profile ${profile}" >&2
-    hack/with-simulator.sh --profile "${profile}" -- hack/integration.sh --against-simulator "$@"
+    state_dir=()
+    [[ -n ${SIM_STATE_ROOT:-} ]] && state_dir=(--state-dir "${SIM_STATE_ROOT}/sim-${profile}")
+    hack/with-simulator.sh --profile "${profile}" "${state_dir[@]}" -- hack/integration.sh --against-simulator "$@"
 done

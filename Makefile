@@ -116,6 +116,8 @@ matrix: venv
 # BENCH_URL (with BENCH_PASSWORD) runs the waiting cases against that real Semaphore instead.
 bench: venv
 	if [ -n "$${BENCH_URL:-}" ]; then $(VPY) bench/real_server.py; else $(VPY) bench/run.py; fi
+	@# The loop of launches on every ansible-core of tests/matrix.yml (their venvs made if missing).
+	if [ -z "$${BENCH_URL:-}" ]; then MATRIX_ONLY_VENVS=1 hack/matrix.sh >/dev/null && $(VPY) bench/cores.py; fi
 
 clean:
 	rm -rf build .ansible .pytest_cache tests/output changelogs/.plugin-cache.yaml

@@ -15,6 +15,7 @@ is per item than uri (the README's budget: at least 5x). Requests come from the 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -63,7 +64,10 @@ def main():
                 errors.append('{0}: no venv at {1} (hack/matrix.sh {0} makes it)'.format(core, python))
                 continue
             print('bench: ansible-core {0}...'.format(core), file=sys.stderr, flush=True)
-            ansible = Ansible(workdir, python=python, prefix=prefix)
+            core_dir = os.path.join(workdir, core)  # its own events files and temporary files
+            shutil.rmtree(core_dir, ignore_errors=True)
+            os.makedirs(os.path.join(core_dir, 'tmp'))
+            ansible = Ansible(core_dir, python=python, prefix=prefix)
             try:
                 controller, controller_requests = per_item(ansible, sim, {'semaphore.api.semaphore_task': module_args}, 'controller')
                 module, dummy = per_item(ansible, sim, {'semaphore.api.semaphore_task': module_args}, 'module')

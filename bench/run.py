@@ -119,6 +119,8 @@ class Sim:
     def __init__(self, name, workdir, websocket=True):
         self.name = name
         port_file = os.path.join(workdir, 'sim-{0}.url'.format(name))
+        if os.path.exists(port_file):
+            os.remove(port_file)  # a previous run's: its port is closed now
         cmd = [VPY, '-m', 'semaphore_sim', '--host', '127.0.0.1', '--port', '0', '--profile', '2.16',
                '--seed', os.path.join(ROOT, 'tests', 'simulator', 'seed.yml'), '--port-file', port_file]
         if not websocket:

@@ -16,6 +16,7 @@
 # Environment:
 #   MATRIX              versions to run when no argument is given (space-separated; default all)
 #   MATRIX_JOBS         1 or 2 lanes (default 2)
+#   MATRIX_ONLY_VENVS   set: make the venvs (and the Debian 13 root) and run no step
 #   MATRIX_STEP_TIMEOUT seconds one step may take before it is stopped (default 1200)
 #   PYTHON              the host's Python 3.11 for host venvs (default python3)
 #   VENV                the venv whose python reads tests/matrix.yml (default .venv, needs pyyaml)
@@ -186,6 +187,8 @@ run_lane() {
         [[ ${integration_exclude} == - ]] && integration_exclude=
         local step_list runner=() entry_ok=true
         IFS=, read -r -a step_list <<<"${steps}"
+        # make bench only needs the venvs (bench/cores.py).
+        [[ -n ${MATRIX_ONLY_VENVS:-} ]] && step_list=()
         mkdir -p "${logs_dir}/${core}"
         if [[ ${root} == debian13 ]]; then
             runner=(hack/in-debian-root.sh)

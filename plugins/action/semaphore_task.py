@@ -73,12 +73,13 @@ class ActionModule(ActionBase):
     def _read_task(self, task_vars):
         """Everything the controller path reads from ansible-core, read here and only here.
 
-        Public API only: ActionBase's ``_task``, ``_templar``, ``_connection`` and ``_play_context``
-        (the attributes every action plugin reads), the task's fields below, ``Templar.template``,
+        Public API: ActionBase's ``_task``, ``_templar``, ``_connection`` and ``_play_context`` (the
+        attributes every action plugin reads), the task fields below, ``Templar.template``,
         ``module_loader.find_plugin_with_context``, ``ansible.constants.config`` and, in
-        _controller.py, ``ArgumentSpecValidator`` and ``remove_values``. Each was checked on ansible-core 2.16.19, 2.17.14, 2.18.19, 2.19.14,
-        2.20.10, 2.21.5 and 2.22.0rc1 (tests/matrix.yml). Whatever is missing raises ModulePathOnly: the
-        task runs as a module.
+        plugin_utils/_controller.py, ``ArgumentSpecValidator`` and ``remove_values``. Checked on
+        ansible-core 2.16.19, 2.17.14, 2.18.19, 2.19.14, 2.20.10, 2.21.5 and 2.22.0rc1 (tests/matrix.yml).
+        Whatever is missing raises ModulePathOnly: the task runs as a module. (The module path uses
+        what ansible.builtin.normal uses: ``_execute_module``, ``_remove_tmp_path``, ``_shell.tmpdir``.)
         """
         try:
             task = self._task

@@ -420,11 +420,13 @@ class TaskRunner:
                 events = TaskEvents.open(client, min(client.timeout, 10.0), self.warn)
             task = client.get_task(project_id, params['task_id'])
             result = {'changed': False, 'project_id': project_id, 'template_id': task.get('template_id')}
-            if params['wait'] and not task_has_ended(task):
-                self._start_live(task, events)
-                if self.live is not None:
-                    # The socket only carries lines from now on: print what is stored first.
-                    self.live.catch_up(client.get_task_output(project_id, task['id']))
+            if params['wait']:
+                if not task_has_ended(task):
+                    self._start_live(task, events)
+                    if self.live is not None:
+                        # The socket only carries lines from now on: print what is stored first.
+                        self.live.catch_up(client.get_task_output(project_id, task['id']))
+                # Also for a task that has just ended: its ``end`` may be stored a moment after its status.
                 task = self._wait(project_id, task, events, None, result)
         finally:
             if events is not None:

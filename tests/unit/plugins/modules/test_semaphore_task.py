@@ -285,6 +285,14 @@ def test_info_reads_one_task_with_output(run_module):
     assert rc == 0 and result['changed'] is False and len(result['output']) == 4 and result['recap']['web1']['changed'] == 1
 
 
+def test_info_waiting_for_a_task_that_just_ended_waits_for_its_end_time(run_module):
+    # Semaphore stores the final status first and ``end`` a moment later.
+    script = [answer(200, task('success', start='2025-10-14T09:12:34Z')),
+              answer(200, task('success', start='2025-10-14T09:12:34Z', end='2025-10-14T09:12:36Z')), answer(200, OUTPUT)]
+    rc, result, adapter = run_module(semaphore_task_info.main, dict(BASE, project=1, task_id=57, wait=True), script)
+    assert rc == 0 and result['finished_at'] == '2025-10-14T09:12:36Z' and result['duration'] == 2.0
+
+
 def test_info_lists_recent_tasks_of_a_template(run_module):
     rc, result, adapter = run_module(semaphore_task_info.main, dict(BASE, project=1, template=3, limit=5),
                                      [answer(200, [task('success', id=58), task('error', id=57)])])

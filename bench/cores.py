@@ -54,8 +54,9 @@ def main():
     workdir = os.path.join(ROOT, 'build', 'bench-cores')
     os.makedirs(os.path.join(workdir, 'tmp'), exist_ok=True)
     rows, errors = [], []
-    sim = Sim('cores', workdir)
+    sim = None
     try:
+        sim = Sim('cores', workdir)
         sim.control('POST', '/_sim/templates/{0}'.format(TPL_PARALLEL), {'duration': 0.5, 'output_lines': 10})
         sim.control('POST', '/_sim/config', {'max_parallel_tasks': 1000})
         module_args = {'url': sim.url, 'api_token': sim.token, 'project': 1, 'template': TPL_PARALLEL, 'wait': False}
@@ -77,8 +78,9 @@ def main():
                 continue
             rows.append((core, controller, module, uri, controller_requests))
     finally:
-        sim.stop()
-        cleanup()
+        if sim is not None:
+            sim.stop()
+        cleanup()  # also a simulator whose start failed half-way
     print()
     print('A loop of {0} launches (semaphore_task, wait: false) per ansible-core, seconds per item'.format(LOOP_SIZE))
     print()

@@ -28,7 +28,7 @@ from ansible.utils.color import ANSIBLE_COLOR
 from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 
-from ansible_collections.semaphore.api.plugins.module_utils._tasks import strip_ansi
+from ansible_collections.semaphore.api.plugins.module_utils._output import strip_ansi
 
 CONTROLLER_IMPORT_ERROR = None
 try:

@@ -6,9 +6,9 @@
 
 """One HTTP client for every module of the collection.
 
-Server quirks live in the named methods below, each next to the section of the behaviour reference
-(Semaphore's Go source, summarised in docs/version-differences.md) that explains it. The generic
-``request`` method knows nothing about individual endpoints.
+Server quirks live in the named methods below, each next to the section that explains it (§n:
+sections of docs/server-behaviour.md, written from Semaphore's Go source). The generic ``request``
+method knows nothing about individual endpoints.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ import random
 import re
 import time
 from urllib.parse import urlparse
+
+from ansible_collections.semaphore.api.plugins.module_utils._versions import at_least, parse_version
 
 try:
     import requests
@@ -94,7 +96,7 @@ class SemaphoreAuthError(SemaphoreHTTPError):
 
 
 class SemaphoreNotFoundError(SemaphoreHTTPError):
-    """404, or the 400 the server gives for an unknown task (reference section 6.3)."""
+    """404, or the 400 the server gives for an unknown task (§6.3)."""
 
 
 class SemaphoreResponseError(SemaphoreError):
@@ -123,16 +125,18 @@ def is_transient(exc):
     return False
 
 
-def parse_version(text):
-    """Turn ``/api/info``'s ``version`` (``2.16.51-0a1b2c3-1747000000``) into ``(2, 16, 51)``.
-
-    Source builds report ``undefined-00000000-``: that gives None, and callers assume the newest
-    behaviour.
-    """
-    match = re.match(r'^v?(\d+)\.(\d+)(?:\.(\d+))?', text or '')
-    if not match:
-        return None
-    return tuple(int(part or 0) for part in match.groups())
+def answer_may_be_lost(exc):
+    """True when a write that failed may still have been carried out: the request may have reached
+    the server (a broken connection, no answer in time), the answer was garbled, or the server
+    failed (5xx) possibly after the write. A write that may have happened is never sent again: a
+    second copy could launch a second task or mint a second token."""
+    if isinstance(exc, SemaphoreConnectionError):
+        return exc.sent is not False
+    if isinstance(exc, SemaphoreResponseError):
+        return True
+    if isinstance(exc, SemaphoreHTTPError):
+        return exc.status in (500, 502, 503, 504)
+    return False
 
 
 def parse_time(value):
@@ -319,7 +323,7 @@ class SemaphoreClient:
             message = _server_message(response)
             if status == 401:
                 if message == 'TOTP_REQUIRED':
-                    # Reference section 3: the login succeeded but the session waits for a second factor.
+                    # §3: the login succeeded but the session waits for a second factor.
                     message += ': this account needs a one-time code; set otp_code (or SEMAPHORE_OTP_CODE), or use an api_token'
                 elif message == 'EMAIL_OTP_REQUIRED':
                     # The code is mailed at each login, so it cannot be known before the run.
@@ -347,7 +351,7 @@ class SemaphoreClient:
         except ValueError:
             raise SemaphoreResponseError(method, path, status, 'a body that is not valid JSON (truncated or garbled)') from None
 
-    # -- authentication (reference section 2 and 3) ---------------------------------------------
+    # -- authentication (§2 and 3) ---------------------------------------------
 
     def _ensure_authenticated(self):
         if self.api_token or self._logged_in:
@@ -361,7 +365,7 @@ class SemaphoreClient:
         self.login()
 
     def login(self):
-        """Log in with the password: 204 and a ``semaphore`` cookie, no body (reference section 3).
+        """Log in with the password: 204 and a ``semaphore`` cookie, no body (§3).
 
         The server lower-cases ``auth`` itself; sending it as given keeps e-mail logins working.
         With TOTP, the session stays unverified until ``/auth/verify`` accepts the code.
@@ -378,7 +382,7 @@ class SemaphoreClient:
         except SemaphoreHTTPError as exc:
             if exc.status != 500:
                 raise
-            # Up to 2.17 any LDAP failure, a wrong LDAP password included, is answered 500 (reference section 3).
+            # Up to 2.17 any LDAP failure, a wrong LDAP password included, is answered 500 (§3).
             raise SemaphoreHTTPError(exc.method, exc.path, exc.status, (exc.server_message or 'server error') + (
                 "; a Semaphore with LDAP also answers 500 to a wrong LDAP password for '{0}'".format(self.username))) from None
         self._check_session_cookie()
@@ -393,8 +397,8 @@ class SemaphoreClient:
             raise SemaphoreError('POST {0}/auth/login set no session cookie; check that url is the base URL of the '
                                  'Semaphore server'.format(self._display_prefix))
         if self.base_url.lower().startswith('http://') and all(cookie.secure for cookie in cookies):
-            # Newer Semaphore marks the cookie Secure when its web_host is https:// (reference
-            # section 3, 2026 code); a client never sends such a cookie over plain http.
+            # Newer Semaphore marks the cookie Secure when its web_host is https:// (§3,
+            # 2026 code); a client never sends such a cookie over plain http.
             raise SemaphoreError(
                 'the server marks its session cookie Secure (its web_host is https://), so a password login '
                 'cannot work over http://; use the https:// URL of the server, or an api_token')
@@ -414,7 +418,7 @@ class SemaphoreClient:
                 exc.server_message or 'invalid or expired code')) from None
 
     def logout(self):
-        """End the password session; the server expires it from 2.14 on (reference section 3)."""
+        """End the password session; the server expires it from 2.14 on (§3)."""
         self._logged_in = False
         self.request('POST', '/auth/logout', expected=(200, 204), retry=True, parse=None, authenticate=False)
 
@@ -427,21 +431,17 @@ class SemaphoreClient:
             self._version = parse_version(info.get('version')) or ()
         return self._version or None
 
-    def version_at_least(self, major, minor):
-        """True when the server is at least ``major.minor``; an unknown (source-built) server counts as newest."""
-        version = self.server_version()
-        return version is None or version[:2] >= (major, minor)
+    def supports(self, feature):
+        """Whether this server has ``feature`` (module_utils/_versions.py); an unknown (source-built)
+        server counts as the newest."""
+        return at_least(self.server_version(), feature)
 
     def current_user(self):
         if self._user is None:
             self._user = self.request('GET', '/user')
         return self._user
 
-    # -- API tokens (reference section 5) -----------------------------------------------------------
-
-    def tokens_have_names(self):
-        """Token ``name`` and ``expires_at`` arrived with the 2026 code, 2.18 (reference section 5.2)."""
-        return self.version_at_least(2, 18)
+    # -- API tokens (§5) -----------------------------------------------------------
 
     def list_tokens(self):
         return self.request('GET', '/user/tokens') or []
@@ -461,7 +461,7 @@ class SemaphoreClient:
 
     def token_still_accepted(self, secret):
         """True when ``secret`` still authenticates. Up to 2.13 a revoked token is only flagged
-        expired, and on BoltDB the server never checks that flag (reference section 2.2)."""
+        expired, and on BoltDB the server never checks that flag (§2.2)."""
         try:
             self.request('GET', '/user', authenticate=False, headers={'Authorization': 'Bearer ' + secret})
         except SemaphoreAuthError:
@@ -510,7 +510,7 @@ class SemaphoreClient:
             return as_id(inventory, 'inventory')
         return _pick_by_name('inventory', inventory, self.list_inventories(project_id))['id']
 
-    # -- tasks (reference section 6) ---------------------------------------------------------------
+    # -- tasks (§6) ---------------------------------------------------------------
 
     def task_path(self, project_id, task_id=None, suffix=''):
         path = '/project/{0}/tasks'.format(project_id)
@@ -524,7 +524,7 @@ class SemaphoreClient:
         return self.request('POST', self.task_path(project_id), payload, expected=(201, 200), retry=False)
 
     def get_task(self, project_id, task_id, timeout=None):
-        """One task. An unknown id gives 400, not 404 (reference section 6.3).
+        """One task. An unknown id gives 400, not 404 (§6.3).
 
         ``timeout`` bounds the whole call, retries included (the waiter's remaining wait_timeout).
         """
@@ -535,7 +535,7 @@ class SemaphoreClient:
             raise _unknown_task(exc, task_id) from None
 
     def get_task_output(self, project_id, task_id, timeout=None):
-        """All output lines, oldest first; the server has no paging (reference section 6.4)."""
+        """All output lines, oldest first; the server has no paging (§6.4)."""
         try:
             return self.request('GET', self.task_path(project_id, task_id, '/output'), timeout=timeout) or []
         except SemaphoreHTTPError as exc:
@@ -548,7 +548,7 @@ class SemaphoreClient:
         return self.request('GET', '/tasks') or []
 
     def stop_task(self, project_id, task_id, force=False):
-        """Stop a task. The body is mandatory since 2.9.12: none gives 400 (reference section 6.6)."""
+        """Stop a task. The body is mandatory since 2.9.12: none gives 400 (§6.6)."""
         self.request('POST', self.task_path(project_id, task_id, '/stop'), {'force': bool(force)},
                      expected=(204, 200), retry=False, parse=None)
 
@@ -561,7 +561,7 @@ class SemaphoreClient:
                      retry=False, parse=None)
 
     def list_tasks(self, project_id, template_id=None, limit=None):
-        """Newest first (the spec's "chronological" is wrong, reference section 6.2)."""
+        """Newest first (the spec's "chronological" is wrong, §6.2)."""
         path = '/project/{0}'.format(project_id)
         if template_id is not None:
             path += '/templates/{0}'.format(template_id)
@@ -577,7 +577,7 @@ class SemaphoreClient:
         return '{0}/project/{1}/history?t={2}'.format(self.web_url, project_id, task_id)
 
     def event_socket_target(self):
-        """URL and headers that open ``/api/ws`` as this client's user (section 9): the same
+        """URL and headers that open ``/api/ws`` as this client's user (§9): the same
         Bearer token, or the ``semaphore`` session cookie, as the REST calls."""
         self._ensure_authenticated()
         url = re.sub(r'^http', 'ws', self.base_url, flags=re.IGNORECASE) + '/ws'
@@ -631,7 +631,7 @@ def _pick_by_name(kind, name, items):
 
 
 def _unknown_task(exc, task_id):
-    """Semaphore answers 400 for a task that does not exist (reference section 6.3)."""
+    """Semaphore answers 400 for a task that does not exist (§6.3)."""
     if exc.status in (400, 404):
         return SemaphoreNotFoundError(exc.method, exc.path, exc.status,
                                       exc.server_message or 'no task {0} in this project'.format(task_id))

@@ -8,6 +8,7 @@
 
 Every function returns the module's result, or raises a SemaphoreError whose ``result`` attribute
 (when present) holds what the module should still return with its failure.
+§n: sections of docs/server-behaviour.md.
 """
 
 from __future__ import annotations
@@ -21,40 +22,43 @@ from ansible_collections.semaphore.api.plugins.module_utils._client import (
     SemaphoreHTTPError,
     SemaphoreLookupError,
     SemaphoreNotFoundError,
+    answer_may_be_lost,
     as_id,
     check_task_id,
 )
+from ansible_collections.semaphore.api.plugins.module_utils._events import TaskEvents
 from ansible_collections.semaphore.api.plugins.module_utils._failure import failure_reason
-from ansible_collections.semaphore.api.plugins.module_utils._tasks import (
-    FAILED_STATUSES,
+from ansible_collections.semaphore.api.plugins.module_utils._launch import (
     SemaphoreLaunchRefused,
     SemaphoreLaunchUncertain,
+    is_server_error,
+    launch_clock,
+    tasks_created_since,
+)
+from ansible_collections.semaphore.api.plugins.module_utils._live_output import LiveOutput
+from ansible_collections.semaphore.api.plugins.module_utils._output import fetch_output, order_output, output_text_lines
+from ansible_collections.semaphore.api.plugins.module_utils._payload import (
     SemaphoreOverrideError,
-    SemaphoreTaskFailed,
-    active_tasks,
-    answer_was_lost,
     build_payload,
     check_confirm,
     check_overrides,
-    expected_run_seconds,
-    fetch_output,
     needs_template,
     needs_template_environment,
     needs_version,
-    order_output,
-    output_text_lines,
     redact_payload,
+)
+from ansible_collections.semaphore.api.plugins.module_utils._tasks import (
+    FAILED_STATUSES,
+    SemaphoreTaskFailed,
+    active_tasks,
+    expected_run_seconds,
     task_has_ended,
     task_result,
-    tasks_created_since,
-    utc_now,
 )
 from ansible_collections.semaphore.api.plugins.module_utils._waiter import (
-    LiveOutput,
     SemaphoreAwaitingConfirmation,
     SemaphoreTaskOrphaned,
     SemaphoreTimeout,
-    TaskEvents,
     TaskWaiter,
 )
 
@@ -73,7 +77,8 @@ WAIT_ARGSPEC = dict(
 HISTORY_SAMPLE = 20
 
 
-def _fail(exc, result):
+def with_result(exc, result):
+    """``exc`` carrying ``result``: what the module still returns with its failure."""
     exc.result = result
     return exc
 
@@ -91,23 +96,23 @@ class TaskRunner:
         self.live = None
         self.clock = clock or time.monotonic
         self.sleep = sleep or time.sleep
-        self.output_pause = None  # set by _wait: how long the ended task's output still needs
+        self.output_stored_in = None  # set by _wait: seconds until the ended task's output is all stored
 
     # -- semaphore_task, state=started --------------------------------------------------------------
 
     def launch(self):
-        return self._explaining_missing(self._launch, as_id(self.params['template'], 'template'))
+        return self._explaining_not_found(self._launch, as_id(self.params['template'], 'template'))
 
     def stop(self):
         check_task_id(self.params['task_id'])
-        return self._explaining_missing(self._stop)
+        return self._explaining_not_found(self._stop)
 
     def info(self):
         check_task_id(self.params.get('task_id'))
-        return self._explaining_missing(self._info, as_id(self.params.get('template'), 'template')
+        return self._explaining_not_found(self._info, as_id(self.params.get('template'), 'template')
                                         if self.params.get('template') is not None else None)
 
-    def _explaining_missing(self, work, template_id=None):
+    def _explaining_not_found(self, work, template_id=None):
         project_id = self.client.resolve_project(self.params['project'])
         try:
             return work(project_id)
@@ -115,9 +120,9 @@ class TaskRunner:
             # 2.10 on MySQL answers 400 where BoltDB and later versions answer 404 for an unknown project.
             if exc.status not in (400, 404):
                 raise
-            raise self._missing(exc, project_id, template_id) from None
+            raise self._explain_not_found(exc, project_id, template_id) from None
 
-    def _missing(self, exc, project_id, template_id=None, template_answered_404=False):
+    def _explain_not_found(self, exc, project_id, template_id=None, template_answered_404=False):
         """After a 404, which object is missing: the project, the template, or what the server said.
 
         Ids are trusted on the happy path (one request for a launch by ids); only this error path
@@ -128,7 +133,7 @@ class TaskRunner:
             project = self.client.get_project(project_id)
         except SemaphoreHTTPError as probe:
             if probe.status in (400, 404):  # 2.10 on MySQL answers 400 for an unknown project
-                return _fail(SemaphoreLookupError('no project {0}, or you are not a member of it'.format(project_id)), result)
+                return with_result(SemaphoreLookupError('no project {0}, or you are not a member of it'.format(project_id)), result)
             return exc
         if template_id is None:
             return exc
@@ -138,143 +143,166 @@ class TaskRunner:
                 return exc
             except SemaphoreNotFoundError:
                 pass
-        return _fail(SemaphoreLookupError('no template {0} in project {1} ({2})'.format(
+        return with_result(SemaphoreLookupError('no template {0} in project {1} ({2})'.format(
             template_id, project.get('name'), project_id)), result)
 
     def _launch(self, project_id):
         params = self.params
-        client = self.client
-        template = None
-        if as_id(params['template'], 'template') is None:
-            templates = client.list_templates(project_id)
-            template_id = client.resolve_template(project_id, params['template'], templates)
-            template = next(item for item in templates if item.get('id') == template_id)
-        else:
-            template_id = as_id(params['template'], 'template')
-        version = client.server_version() if needs_version(params) else None
+        template_id, template = self._resolve_template(project_id)
+        version = self.client.server_version() if needs_version(params) else None
         check_confirm(params, version)
         if template is None and needs_template(params, version):
             template = self._template(project_id, template_id)
         inventory_id = None
         if params.get('inventory') is not None:
-            inventory_id = client.resolve_inventory(project_id, params['inventory'])
-        template_environment = None
-        if template and template.get('environment_id') and needs_template_environment(params, version):
-            template_environment = client.get_environment(project_id, template['environment_id']).get('json')
-
-        refused = check_overrides(params, template or {}, version, template_environment) \
-            if template is not None or version is not None else []
-        if refused:
-            error = SemaphoreOverrideError(refused)
-            if params['strict_overrides']:
-                raise _fail(error, {'refused_overrides': [name for name, reason in refused]})
-            for name, reason in refused:
-                self.warn('override {0} will be ignored by the server: {1}'.format(name, reason))
-
+            inventory_id = self.client.resolve_inventory(project_id, params['inventory'])
+        refused = self._refused_overrides(project_id, template, version)
         payload = build_payload(template_id, params, version, inventory_id)
         result = {'changed': False, 'payload': redact_payload(payload), 'project_id': project_id, 'template_id': template_id}
         if refused:
             result['refused_overrides'] = [name for name, reason in refused]
-
         events = None
-        history = None
         try:
             if params['wait'] and params['use_websocket'] and not self.check_mode:
                 # Opened before the launch so that no event of the new task can be missed.
-                events = TaskEvents.open(client, min(client.timeout, 10.0), self.warn)
+                events = TaskEvents.open(self.client, min(self.client.timeout, 10.0), self.warn)
             # A template read already tells its last run (or that it never ran): no list needed then.
             want_estimate = params['wait'] and events is None and not self.check_mode and template is None
+            history = None
             if params['if_running'] != 'launch' or want_estimate:
-                history = client.list_tasks(project_id, template_id, limit=HISTORY_SAMPLE)
-            if params['if_running'] != 'launch':
-                running = active_tasks(history)
-                if running and params['if_running'] == 'skip':
-                    current = running[-1]  # the oldest active one is the one that runs
-                    result.update(task_result(client, project_id, current))
-                    result['skipped_launch'] = True
-                    result['msg'] = 'nothing launched: template {0} already has task {1} {2} (if_running=skip)'.format(
-                        template_id, current.get('id'), current.get('status'))
-                    return result
-                if running:
-                    raise _fail(SemaphoreError('template {0} already has active task(s) {1}; if_running=fail'.format(
-                        template_id, ', '.join(str(task['id']) for task in running))), result)
-
+                history = self.client.list_tasks(project_id, template_id, limit=HISTORY_SAMPLE)
+            if self._skip_for_running_task(project_id, template_id, history, result):
+                return result
             result['changed'] = True
             if self.check_mode:
                 result['msg'] = 'template {0} would be launched (check mode)'.format(template_id)
                 return result
-
-            task = self._post(project_id, template_id, payload, history, result)
-            result.update(task_result(client, project_id, task))
-            if self.console is not None:
-                # A sign of life: where to find the task in Semaphore while this one waits.
-                self.console('semaphore task {0} launched: {1}'.format(task['id'], result['url']))
-            if not params['wait']:
-                result['msg'] = 'task {0} launched ({1}); not waited for'.format(task['id'], task.get('status'))
+            task = self._send_launch(project_id, template_id, payload, history, result)
+            if not self._announce_launch(project_id, task, result):
                 return result
-            self._start_live(task, events)
-            if events is not None:
-                events.watch(task['id'])
-            expected = expected_run_seconds(history) if history is not None else expected_run_seconds(
-                [template['last_task']] if _has_timing(template) else [])
-            task = self._wait(project_id, task, events, expected, result, launched=True)
+            task = self._wait_for_launched(project_id, task, template, history, events, result)
         finally:
             if events is not None:
                 events.close()
         # The socket was open before the task existed: its lines are the whole output unless it broke.
         streamed = events.streamed_lines() if events is not None else None
-        return self._finish(project_id, task, result, streamed)
+        return self._result_of_ended_task(project_id, task, result, streamed)
+
+    def _resolve_template(self, project_id):
+        """``(template_id, template)``: a name costs the template list, which also gives the template;
+        an id is trusted as given and costs nothing (the template is read later only when needed)."""
+        template_id = as_id(self.params['template'], 'template')
+        if template_id is not None:
+            return template_id, None
+        templates = self.client.list_templates(project_id)
+        template_id = self.client.resolve_template(project_id, self.params['template'], templates)
+        return template_id, next(item for item in templates if item.get('id') == template_id)
+
+    def _refused_overrides(self, project_id, template, version):
+        """The overrides the server would drop: an error with strict_overrides, else a warning each."""
+        params = self.params
+        if template is None and version is None:
+            return []
+        template_environment = None
+        if template and template.get('environment_id') and needs_template_environment(params, version):
+            template_environment = self.client.get_environment(project_id, template['environment_id']).get('json')
+        refused = check_overrides(params, template or {}, version, template_environment)
+        if refused and params['strict_overrides']:
+            raise with_result(SemaphoreOverrideError(refused), {'refused_overrides': [name for name, reason in refused]})
+        for name, reason in refused:
+            self.warn('override {0} will be ignored by the server: {1}'.format(name, reason))
+        return refused
+
+    def _skip_for_running_task(self, project_id, template_id, history, result):
+        """if_running=skip: True (``result`` filled in) when the template has an active task;
+        if_running=fail: raise then; if_running=launch: False."""
+        if self.params['if_running'] == 'launch':
+            return False
+        running = active_tasks(history)
+        if not running:
+            return False
+        if self.params['if_running'] == 'fail':
+            raise with_result(SemaphoreError('template {0} already has active task(s) {1}; if_running=fail'.format(
+                template_id, ', '.join(str(task['id']) for task in running))), result)
+        current = running[-1]  # the oldest active one is the one that runs
+        result.update(task_result(self.client, project_id, current))
+        result['skipped_launch'] = True
+        result['msg'] = 'nothing launched: template {0} already has task {1} {2} (if_running=skip)'.format(
+            template_id, current.get('id'), current.get('status'))
+        return True
+
+    def _announce_launch(self, project_id, task, result):
+        """Fill ``result`` with the launched task; False when the module does not wait for it."""
+        result.update(task_result(self.client, project_id, task))
+        if self.console is not None:
+            # A sign of life: where to find the task in Semaphore while this one waits.
+            self.console('semaphore task {0} launched: {1}'.format(task['id'], result['url']))
+        if not self.params['wait']:
+            result['msg'] = 'task {0} launched ({1}); not waited for'.format(task['id'], task.get('status'))
+            return False
+        return True
+
+    def _wait_for_launched(self, project_id, task, template, history, events, result):
+        self._start_live(task, events)
+        if events is not None:
+            events.watch(task['id'])
+        expected = expected_run_seconds(history) if history is not None else expected_run_seconds(
+            [template['last_task']] if _has_timing(template) else [])
+        return self._wait(project_id, task, events, expected, result, launched=True)
 
     def _template(self, project_id, template_id):
         try:
             return self.client.get_template(project_id, template_id)
         except SemaphoreNotFoundError as exc:
-            raise self._missing(exc, project_id, template_id, template_answered_404=True) from None
+            raise self._explain_not_found(exc, project_id, template_id, template_answered_404=True) from None
 
-    def _post(self, project_id, template_id, payload, history, result):
-        # The server's own clock from the answer just before (floor of a second, so never later than
-        # the launch); the local clock, with a skew allowance, only when the server sent no Date.
-        attempt, skew = (self.client.server_date, 0.0) if self.client.server_date else (utc_now(), 120.0)
+    def _send_launch(self, project_id, template_id, payload, history, result):
+        """POST the launch once. When its answer may be lost, find out what the server did, without
+        sending it again (module_utils/_launch.py)."""
+        attempt, skew = launch_clock(self.client)
         try:
             return self.client.launch_task(project_id, payload)
         except SemaphoreError as exc:
-            if not answer_was_lost(exc):
+            if not answer_may_be_lost(exc):
                 # A clear refusal (400, 403, 404...) created nothing.
                 result['changed'] = False
-                raise _fail(exc, result)
-            answered = isinstance(exc, SemaphoreHTTPError) and exc.status == 500
-            if answered:
-                # Semaphore answers 500 for refusals too: an unknown template (2.10), an environment
-                # it cannot merge (up to 2.15), a wrong params type (2.11+). Tell them apart first.
-                try:
-                    self._template(project_id, template_id)
-                except SemaphoreLookupError as lookup:
-                    result['changed'] = False
-                    raise _fail(lookup, result) from None
-                except SemaphoreError:
-                    pass  # the probe failed too: look for created tasks all the same
-            known_ids = [task.get('id') for task in history] if history is not None else None
+                raise with_result(exc, result)
+            raise self._lost_launch(exc, project_id, template_id, attempt, skew, history, result) from None
+
+    def _lost_launch(self, exc, project_id, template_id, attempt, skew, history, result):
+        """The error to raise after a launch whose answer may be lost: a refusal, or an uncertain launch."""
+        server_error = is_server_error(exc)
+        if server_error:
+            # Semaphore answers 500 for refusals too (module_utils/_launch.py): tell them apart first.
             try:
-                candidates = tasks_created_since(self.client, project_id, template_id, attempt, known_ids, skew=skew)
-            except SemaphoreError as lookup:
-                self.warn('could not look for a task created by the lost launch: {0}'.format(lookup))
-                candidates = None
-            if answered and candidates is not None and all(task.get('status') == 'error' for task in candidates):
-                raise self._refused_launch(project_id, exc, candidates, result) from None
-            result['possible_tasks'] = candidates or []
-            raise _fail(SemaphoreLaunchUncertain(exc, candidates or []), result) from None
+                self._template(project_id, template_id)
+            except SemaphoreLookupError as lookup:
+                result['changed'] = False
+                return with_result(lookup, result)
+            except SemaphoreError:
+                pass  # the probe failed too: look for created tasks all the same
+        known_ids = [task.get('id') for task in history] if history is not None else None
+        try:
+            candidates = tasks_created_since(self.client, project_id, template_id, attempt, known_ids, skew=skew)
+        except SemaphoreError as lookup:
+            self.warn('could not look for a task created by the lost launch: {0}'.format(lookup))
+            candidates = None
+        if server_error and candidates is not None and all(task.get('status') == 'error' for task in candidates):
+            return self._refused_launch(project_id, exc, candidates, result)
+        result['possible_tasks'] = candidates or []
+        return with_result(SemaphoreLaunchUncertain(exc, candidates or []), result)
 
     def _refused_launch(self, project_id, exc, failed_tasks, result):
         """A 500 after which no task runs: nothing was created, or the task was marked error at once
         (Semaphore creates the task row before it prepares the run)."""
         if not failed_tasks:
             result['changed'] = False
-            return _fail(SemaphoreLaunchRefused(exc), result)
+            return with_result(SemaphoreLaunchRefused(exc), result)
         task = failed_tasks[0]
-        lines = output_text_lines(self._output(project_id, task))
+        lines = output_text_lines(self._read_output(project_id, task))
         reason = next((line for line in lines if line.startswith('Error')), lines[-1] if lines else None)
         result.update(task_result(self.client, project_id, task))
-        return _fail(SemaphoreLaunchRefused(exc, task, reason), result)
+        return with_result(SemaphoreLaunchRefused(exc, task, reason), result)
 
     def _start_live(self, task, events):
         """Live output (option live_output) needs the controller's console, i.e. the controller path."""
@@ -295,8 +323,8 @@ class TaskRunner:
                             sleep=self.sleep, warn=self.warn, launched=launched, live=self.live,
                             orphan_timeout=params['orphan_timeout'], notice=self._notice)
         try:
-            task = waiter.wait(task)[1]
-            self.output_pause = waiter.output_pause(task)
+            task = waiter.wait(task)
+            self.output_stored_in = waiter.seconds_until_output_stored(task)
             return task
         except SemaphoreTaskOrphaned as exc:
             last = exc.task
@@ -308,12 +336,12 @@ class TaskRunner:
                     exc.stopped(last)
                 except SemaphoreError as stop_error:
                     self.warn('could not stop orphaned task {0}: {1}'.format(last['id'], stop_error))
-            result.update(task_result(self.client, project_id, last, self._output(project_id, last), params['output_lines']))
-            raise _fail(exc, result) from None
+            result.update(task_result(self.client, project_id, last, self._read_output(project_id, last), params['output_lines']))
+            raise with_result(exc, result) from None
         except SemaphoreAwaitingConfirmation as exc:
-            result.update(task_result(self.client, project_id, exc.task, self._output(project_id, exc.task),
+            result.update(task_result(self.client, project_id, exc.task, self._read_output(project_id, exc.task),
                                       params['output_lines']))
-            raise _fail(exc, result) from None
+            raise with_result(exc, result) from None
         except SemaphoreTimeout as exc:
             last = exc.task
             url = self.client.task_web_url(project_id, last['id'], last.get('template_id'))
@@ -331,9 +359,9 @@ class TaskRunner:
                 exc.args = ('{0}; it goes on running in Semaphore: {1}; stop it with semaphore_task state=stopped '
                             'task_id={2}{3}'.format(exc, url, last['id'],
                                                     ', or set stop_on_timeout' if 'stop_on_timeout' in params else ''),)
-            result.update(task_result(self.client, project_id, last, self._output(project_id, last),
+            result.update(task_result(self.client, project_id, last, self._read_output(project_id, last),
                                       params['output_lines']))
-            raise _fail(exc, result) from None
+            raise with_result(exc, result) from None
 
     def _notice(self, message):
         """A warning that matters while the wait goes on: also shown at once on the controller's console."""
@@ -341,7 +369,7 @@ class TaskRunner:
             self.console('[WARNING]: semaphore.api: ' + message)
         self.warn(message)
 
-    def _output(self, project_id, task, settle=0.0, streamed=None):
+    def _read_output(self, project_id, task, settle=0.0, streamed=None):
         try:
             raw = fetch_output(self.client, project_id, task, settle=settle, sleep=self.sleep, streamed=streamed)
         except SemaphoreError as exc:
@@ -356,14 +384,14 @@ class TaskRunner:
                       'is put back at the end')
         return rows
 
-    def _finish(self, project_id, task, result, streamed=None):
-        if streamed is None and self.output_pause:
-            # Without the socket's lines, read once when the last output batch is stored (section 6.4).
-            self.sleep(self.output_pause)
-        output = self._output(project_id, task, settle=0.5, streamed=streamed)
+    def _result_of_ended_task(self, project_id, task, result, streamed=None):
+        if streamed is None and self.output_stored_in:
+            # Without the socket's lines, read once when the last output batch is stored (§6.4).
+            self.sleep(self.output_stored_in)
+        output = self._read_output(project_id, task, settle=0.5, streamed=streamed)
         result.update(task_result(self.client, project_id, task, output, self.params['output_lines']))
         if task.get('status') in FAILED_STATUSES and self.params.get('state', 'started') == 'started':
-            raise _fail(SemaphoreTaskFailed(task, failure_reason(result['error_lines'], result['recap'])), result)
+            raise with_result(SemaphoreTaskFailed(task, failure_reason(result['error_lines'], result['recap'])), result)
         result['msg'] = 'task {0} ended with status {1}'.format(task.get('id'), task.get('status'))
         return result
 
@@ -371,7 +399,7 @@ class TaskRunner:
 
     def _stop(self, project_id):
         params = self.params
-        # GET first: a stop sent to a finished task overwrites its status with "stopped" (section 6.6).
+        # GET first: a stop sent to a finished task overwrites its status with "stopped" (§6.6).
         task = self.client.get_task(project_id, params['task_id'])
         result = {'changed': False, 'project_id': project_id, 'template_id': task.get('template_id')}
         if task_has_ended(task):
@@ -390,7 +418,7 @@ class TaskRunner:
             task = self.client.get_task(project_id, task['id'])
         if params['wait'] and not task_has_ended(task):
             task = self._wait(project_id, task, None, None, result)
-        output = self._output(project_id, task) if task_has_ended(task) else None
+        output = self._read_output(project_id, task) if task_has_ended(task) else None
         result.update(task_result(self.client, project_id, task, output, params['output_lines']))
         if already_stopping:
             result['msg'] = 'task {0} was already stopping; it is now {1}'.format(task['id'], task.get('status'))
@@ -431,7 +459,7 @@ class TaskRunner:
         finally:
             if events is not None:
                 events.close()
-        output = self._output(project_id, task, settle=0.5 if params['wait'] else 0.0)
+        output = self._read_output(project_id, task, settle=0.5 if params['wait'] else 0.0)
         result.update(task_result(client, project_id, task, output, params['output_lines']))
         result['msg'] = 'task {0} {1} {2}'.format(task['id'], 'has ended with status' if task_has_ended(task) else 'is',
                                                   task.get('status'))
@@ -446,12 +474,15 @@ LAUNCH_ONLY = ('task_message', 'git_branch', 'playbook', 'inventory', 'environme
                'limit', 'tags', 'skip_tags', 'debug', 'debug_level', 'semaphore_dry_run', 'semaphore_diff', 'params')
 
 
-def contradictions(params, info=False):
-    """A message for options that contradict each other (checked before any request), or None."""
-    if info:
-        if params.get('wait') and params.get('task_id') is None:
-            return 'wait=true needs task_id: only a single task can be waited for'
-        return None
+def info_option_conflicts(params):
+    """semaphore_task_info: a message for options that contradict each other (checked before any request), or None."""
+    if params.get('wait') and params.get('task_id') is None:
+        return 'wait=true needs task_id: only a single task can be waited for'
+    return None
+
+
+def task_option_conflicts(params):
+    """semaphore_task: a message for options that contradict each other (checked before any request), or None."""
     if params['state'] == 'stopped':
         given = [name for name in LAUNCH_ONLY if params.get(name) is not None]
         if params.get('if_running', 'launch') != 'launch':

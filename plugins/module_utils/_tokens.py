@@ -6,11 +6,11 @@
 
 """Idempotent management of the authenticated user's API tokens, on every Semaphore version.
 
-What the server shows of a token depends on its version (reference section 5): up to 2.13 the list
+What the server shows of a token depends on its version (§5): up to 2.13 the list
 holds full secrets, DELETE expires a token given in full and expired tokens stay listed; from 2.14
 the list holds 8-character prefixes and DELETE removes every token starting with the value; 2.18
 adds ``name`` and ``expires_at``. The list itself tells the first difference apart, so the version
-is only read when a name or an expiry is asked for.
+is only read when a name or an expiry is asked for. §n: sections of docs/server-behaviour.md.
 """
 
 from __future__ import annotations
@@ -18,16 +18,11 @@ from __future__ import annotations
 import datetime
 import re
 
-from ansible_collections.semaphore.api.plugins.module_utils._client import (
-    SemaphoreConnectionError,
-    SemaphoreError,
-    SemaphoreHTTPError,
-    SemaphoreResponseError,
-    parse_time,
-)
+from ansible_collections.semaphore.api.plugins.module_utils._client import SemaphoreError, answer_may_be_lost, parse_time
+from ansible_collections.semaphore.api.plugins.module_utils._versions import shown, since
 
 PREFIX_LENGTH = 8
-# The server refuses shorter or other values with 400 (reference section 5, DELETE).
+# The server refuses shorter or other values with 400 (§5, DELETE).
 _TOKEN_VALUE = re.compile(r'^[A-Za-z0-9_=-]{8,}$')
 
 
@@ -107,9 +102,9 @@ class TokenManager:
         return found
 
     def _require_names(self, name, expires_at):
-        if (name or expires_at) and not self.client.tokens_have_names():
-            version = '.'.join(str(part) for part in self.client.server_version() or ())
-            raise TokenInputError('token names and expiry dates need Semaphore 2.18 or later; this server is {0}'.format(version or 'older'))
+        if (name or expires_at) and not self.client.supports('token_names'):
+            raise TokenInputError('token names and expiry dates need Semaphore {0} or later; this server is {1}'.format(
+                shown(since('token_names')), shown(self.client.server_version())))
 
     def _revoke(self, raw):
         """Expire by full secret up to 2.13; delete by the 8-character prefix from 2.14, so the
@@ -194,10 +189,8 @@ class TokenManager:
         known = set(self._prefixes(self.tokens()))
         try:
             return self.client.create_token(name=name, expires_at=expires_at)
-        except (SemaphoreConnectionError, SemaphoreResponseError, SemaphoreHTTPError) as exc:
-            if isinstance(exc, SemaphoreConnectionError) and exc.sent is False:
-                raise
-            if isinstance(exc, SemaphoreHTTPError) and exc.status not in (500, 502, 503, 504):
+        except SemaphoreError as exc:
+            if not answer_may_be_lost(exc):
                 raise
             try:
                 fresh = [p for p in self._prefixes(newest_first(self.client.list_tokens())) if p not in known]

@@ -6,68 +6,35 @@
 
 """Waiting for a Semaphore task to end: prompt, and cheap in requests.
 
-The server pushes every status change over ``/api/ws`` (behaviour reference section 9). When that
-socket can be opened (the optional websocket-client library, same credentials and TLS settings as
-the REST calls), the waiter learns the end at once and only polls now and then as a safety net.
-Without it, polls follow the template's history: sparse early, dense around the expected end.
-Correctness never depends on the socket: only a GET of the task decides that it has ended.
+The server pushes every status change over ``/api/ws`` (§9; module_utils/_events.py). When that
+socket is open the waiter learns the end at once and only polls now and then as a safety net.
+Without it, polls follow the template's history (module_utils/_schedule.py). Correctness never
+depends on the socket: only a GET of the task decides that it has ended. While it waits, the waiter
+also watches for a task nothing runs any more (an orphan after a server restart) and for a queue
+that does not move. §n: sections of docs/server-behaviour.md; findings x: docs/real-server-findings.md.
 """
 
 from __future__ import annotations
 
-import json
-import re
-import socket
-import ssl
 import time
-from urllib.parse import unquote, urlparse
 
 from ansible_collections.semaphore.api.plugins.module_utils._client import (
     SemaphoreConnectionError,
     SemaphoreError,
     SemaphoreHTTPError,
     is_transient,
-    requests,
+    parse_time,
 )
-from ansible_collections.semaphore.api.plugins.module_utils._tasks import TERMINAL_STATUSES, active_tasks, parse_time, task_has_ended
+from ansible_collections.semaphore.api.plugins.module_utils._output import OUTPUT_SETTLE
+from ansible_collections.semaphore.api.plugins.module_utils._schedule import PollSchedule
+from ansible_collections.semaphore.api.plugins.module_utils._tasks import WORKING_STATUSES, active_tasks, task_has_ended
 
-try:
-    import websocket  # websocket-client
-    HAS_WEBSOCKET = True
-except ImportError:  # pragma: no cover - the waiter polls instead
-    websocket = None
-    HAS_WEBSOCKET = False
-
-# Lines kept from the stream (a fallback for an output whose recap is not stored yet); beyond
-# this the task's ``log`` frames are skipped undecoded.
-MAX_STREAMED_LINES = 10000
-_LOG_FRAME = re.compile(r'"type"\s*:\s*"log"')  # anywhere: Go writes map keys sorted, "type" last
-
-# Statuses the socket reports that make the waiter read the task at once.
-_WAKE_STATUSES = TERMINAL_STATUSES + ('waiting_confirmation',)
-
-QUICK_DELAYS = (0.5, 1.0, 1.5)     # a short task is seen finished at once
-# Never-ran template: steady polls for the first minute (a 30 s task costs 11 polls, detection
-# lags 1.75 s on average), then a step that grows with the time already spent.
-UNKNOWN_STEP = 3.5
-UNKNOWN_GROWTH = 0.12
-DENSE_STEP = 0.6                   # around the expected end
-EARLY_LOOK = 1.5                   # one early poll on a long task: preparation failures, and its start time
 SOCKET_SAFETY = (15.0, 30.0, 60.0)  # safety polls while the socket is up
-MIN_DELAY = 0.2
-# The server stores output in batches about every 500 ms, so a task's last lines (its PLAY RECAP)
-# can be readable only this long after its end (section 6.4). Without the socket's stream the
-# module cannot return complete output sooner, so polls aim there rather than at the end itself.
-OUTPUT_SETTLE = 0.6
 # After the final status: reads that wait for ``end`` to be stored (normally one; a busy server can take
 # a second or two more, seen in CI on 2 cores; an orphan stopped on 2.10 never gets one).
 END_SETTLE_READS = 10
 END_SETTLE_PAUSE = 0.3
 MAX_FAILED_POLLS = 5               # consecutive polls (each already retried) that may fail in a wait
-# Statuses of a task that a runner works on. Semaphore does not resume such a task after its
-# process restarts (server issues 1385, 3287), nor when the task's own process dies (3681): it
-# shows the status forever, with no new output.
-WORKING_STATUSES = ('starting', 'running')
 WATCH_STEP = 5.0                   # seconds between polls while a suspected orphan or a queue is watched
 QUEUE_NOTICE_AFTER = 10.0          # seconds in ``waiting`` before saying what the task is queued behind
 QUEUE_SAMPLE = 50                  # the project's recent tasks read to find what holds the queue
@@ -135,203 +102,6 @@ class SemaphoreAwaitingConfirmation(SemaphoreError):
                          '(to wait for a person)'.format(task.get('id'), url))
 
 
-class PollSchedule:
-    """How long to pause before the next poll, from what is known about the task's duration.
-
-    ``expected`` is ``(run_seconds, queue_seconds)`` from the template's recent tasks, or None.
-    ``elapsed`` counts from the launch (for an existing task, from when waiting began).
-    """
-
-    def __init__(self, poll_interval, expected=None):
-        self.poll_interval = max(MIN_DELAY, float(poll_interval))
-        self.expected = expected
-        self.count = 0
-        self.overrun = 0
-
-    def expected_end(self, task):
-        if not self.expected:
-            return None
-        run, queue = self.expected
-        created = parse_time((task or {}).get('created'))
-        started = parse_time((task or {}).get('start'))
-        if created is not None and started is not None:
-            queue = max(0.0, (started - created).total_seconds())
-        return queue + run
-
-    def next_delay(self, elapsed, task=None):
-        count = self.count
-        self.count += 1
-        end = self.expected_end(task)
-        if end is None:
-            if count < len(QUICK_DELAYS):
-                delay = QUICK_DELAYS[count]
-            else:
-                delay = max(UNKNOWN_STEP, elapsed * UNKNOWN_GROWTH)
-            return self._bound(delay)
-        run = self.expected[0]
-        target = end + OUTPUT_SETTLE - 0.1
-        if count == 0 and target > 4.0:
-            return self._bound(EARLY_LOOK)
-        if elapsed < target - 0.05:
-            return self._bound(target - elapsed)
-        if elapsed - end < max(3.0, 0.1 * run):
-            return self._bound(DENSE_STEP)
-        # Longer than usual: back off again.
-        self.overrun += 1
-        return self._bound(DENSE_STEP * (1.5 ** self.overrun))
-
-    def _bound(self, delay):
-        return max(MIN_DELAY, min(self.poll_interval, delay))
-
-
-class LiveOutput:
-    """Shows one task's output lines on the controller's console while it runs (option live_output).
-
-    Lines come from the socket's ``log`` events, or without the socket from the output read at the
-    waiter's own poll times; ``shown`` counts what was printed so that no line is shown twice.
-    """
-
-    def __init__(self, console, task_id):
-        self.console = console
-        self.prefix = '[semaphore task {0}] '.format(task_id)
-        self.shown = 0
-        self._caught_up_to = None  # the stored time of the last line printed from a REST read
-
-    def line(self, text):
-        for part in str(text or '').rstrip('\n').split('\n'):
-            self.console(self.prefix + part)
-        self.shown += 1
-
-    def event(self, event):
-        """A ``log`` event; skipped when a REST read already printed it (same or earlier time)."""
-        stamp = parse_time(event.get('time'))
-        if self._caught_up_to is not None and stamp is not None and stamp <= self._caught_up_to:
-            return
-        self.line(event.get('output'))
-
-    def catch_up(self, rows):
-        """Print the stored lines not shown yet."""
-        for row in rows[self.shown:]:
-            self.line(row.get('output') if isinstance(row, dict) else row)
-        if rows and isinstance(rows[-1], dict):
-            self._caught_up_to = parse_time(rows[-1].get('time')) or self._caught_up_to
-
-
-class TaskEvents:
-    """The ``/api/ws`` event stream, used only to wake up early (section 9)."""
-
-    def __init__(self, ws, clock=time.monotonic):
-        self._ws = ws
-        self._clock = clock
-        self.broken = False
-        self.watched = None
-        # Output lines of the watched task as pushed by the server, in order. Complete only when the
-        # socket was open before the task was created and never broke (see streamed_lines).
-        self.lines = []
-        self.overflowed = False
-        self.live = None
-
-    def watch(self, task_id):
-        """Collect the output lines of ``task_id`` from now on."""
-        self.watched = task_id
-        self.lines = []
-
-    def streamed_lines(self):
-        """The watched task's whole output as streamed, or None when lines may be missing."""
-        return None if self.broken or self.overflowed else list(self.lines)
-
-    @classmethod
-    def open(cls, client, timeout, warn=None):
-        """Connect with the client's credentials and TLS settings; None when that is not possible."""
-        if not HAS_WEBSOCKET:
-            return None
-        try:
-            url, headers = client.event_socket_target()
-            verify = client.verify
-            if verify is False:
-                sslopt = {'cert_reqs': ssl.CERT_NONE, 'check_hostname': False}
-            elif isinstance(verify, str):
-                sslopt = {'cert_reqs': ssl.CERT_REQUIRED, 'ca_certs': verify}
-            else:
-                sslopt = {'cert_reqs': ssl.CERT_REQUIRED}
-            client.request_count += 1
-            # The server pushes every output line: a large output is 100 000 frames, and checking
-            # each one's UTF-8 in pure Python is most of the time spent reading them.
-            ws = websocket.create_connection(url, header=headers, sslopt=sslopt, timeout=timeout,
-                                             skip_utf8_validation=True, **socket_proxy_options(url))
-        except SemaphoreError:
-            raise
-        except Exception as exc:  # pylint: disable=broad-except
-            # Any failure (401, proxy, TLS, no upgrade) only means: poll instead.
-            if warn:
-                warn('task events over the websocket are not available ({0}); polling instead'.format(type(exc).__name__))
-            return None
-        return cls(ws)
-
-    def wait(self, task_id, seconds):
-        """Read events for up to ``seconds``; return the status when ``task_id`` reaches an end or
-        waits for confirmation, else None. A broken socket returns None at once and stays broken."""
-        deadline = self._clock() + seconds
-        while not self.broken:
-            remaining = deadline - self._clock()
-            if remaining <= 0:
-                return None
-            try:
-                self._ws.settimeout(remaining)
-                frame = self._ws.recv()
-            except (socket.timeout, getattr(websocket, 'WebSocketTimeoutException', socket.timeout)):
-                return None
-            except Exception:  # pylint: disable=broad-except
-                self.broken = True
-                return None
-            if self.overflowed and self.live is None and isinstance(frame, str) and _LOG_FRAME.search(frame):
-                continue  # nobody needs these lines any more: skip decoding them
-            event = _event(frame)
-            if event.get('task_id') != task_id:
-                continue
-            if event.get('type') == 'log':
-                if task_id == self.watched and not self.overflowed:
-                    self.lines.append(str(event.get('output') or ''))
-                    if len(self.lines) > MAX_STREAMED_LINES:
-                        # The stream only backs up a missing recap; a large output is read over REST.
-                        self.overflowed = True
-                        self.lines = []
-                if self.live is not None:
-                    self.live.event(event)
-            elif event.get('type') == 'update' and (event.get('status') in _WAKE_STATUSES or task_has_ended(event)):
-                return event['status']
-        return None
-
-    def close(self):
-        try:
-            self._ws.close(timeout=1)
-        except Exception:  # pylint: disable=broad-except
-            pass
-
-
-def socket_proxy_options(url):
-    """websocket-client options that send the socket the way requests sends the REST calls.
-
-    websocket-client reads the proxy variables itself, but its ``http_no_proxy`` argument replaces
-    NO_PROXY: the socket could go through a proxy while REST goes direct, or the reverse. The
-    decision is taken here, once, by requests' own rules, and handed over explicitly.
-    """
-    http_url = 'http' + url[2:]  # ws://... -> http://..., wss://... -> https://...
-    target = urlparse(http_url)
-    proxies = requests.utils.get_environ_proxies(http_url) if requests is not None else {}
-    proxy = proxies.get(target.scheme) or proxies.get('all')
-    if not proxy:
-        return {'http_no_proxy': [target.hostname]}
-    parsed = urlparse(proxy if '://' in proxy else 'http://' + proxy)
-    # Without a port, urllib3 uses the scheme's own: 80 for http://, 443 for https://, 1080 for SOCKS.
-    default_port = {'http': 80, 'https': 443}.get(parsed.scheme, 1080)
-    options = {'http_proxy_host': parsed.hostname, 'http_proxy_port': parsed.port or default_port,
-               'proxy_type': parsed.scheme if parsed.scheme in ('socks4', 'socks4a', 'socks5', 'socks5h') else 'http'}
-    if parsed.username:
-        options['http_proxy_auth'] = (unquote(parsed.username), unquote(parsed.password or ''))
-    return options
-
-
 def _clock_offset(created, now):
     """Server clock minus client clock, from a task created just now; None without a precise stamp.
 
@@ -344,21 +114,11 @@ def _clock_offset(created, now):
     return None if stamp is None else stamp.timestamp() - now
 
 
-def _event(frame):
-    if isinstance(frame, bytes):
-        frame = frame.decode('utf-8', 'replace')
-    try:
-        event = json.loads(frame)
-    except (TypeError, ValueError):
-        return {}
-    return event if isinstance(event, dict) else {}
-
-
 class TaskWaiter:
-    """Wait for one task to reach ``success``, ``error`` or ``stopped`` (section 7).
+    """Wait for one task to reach ``success``, ``error`` or ``stopped`` (§7).
 
-    ``wait(task)`` returns ``(done, last_task, elapsed)``; done is always True when it returns,
-    and SemaphoreTimeout (carrying the last task) is raised when ``timeout`` passes first.
+    ``wait(task)`` returns the ended task (``elapsed`` then holds the seconds waited); it raises
+    SemaphoreTimeout (carrying the last task) when ``timeout`` passes first.
     """
 
     def __init__(self, client, project_id, timeout=None, poll_interval=30.0, confirm='none', expected=None,
@@ -398,6 +158,8 @@ class TaskWaiter:
         self._waiting_since = None     # set when the wait starts
         self._blockers = None          # id -> task, once the queue was looked at
         self._flagged = set()
+        self._safety_polls = 0         # safety polls made while the socket was up
+        self.elapsed = None            # seconds the last wait took
 
     def wait(self, task):
         start = self.clock()
@@ -407,37 +169,41 @@ class TaskWaiter:
         if self.launched:
             self._offset = _clock_offset(task.get('created'), self.wall())
         deadline = start + self.timeout if self.timeout else None
+        self._safety_polls = 0
         last = task
         schedule = PollSchedule(self.poll_interval, self.expected)
-        safety = 0
-        while True:
-            if task_has_ended(last):
-                return True, self._with_end(last, deadline), self.clock() - start
+        while not task_has_ended(last):
             if last.get('status') == 'waiting_confirmation' and self._handle_confirmation(last):
                 schedule = PollSchedule(self.poll_interval, None)
             now = self.clock()
             if deadline is not None and now >= deadline:
                 raise SemaphoreTimeout(last, now - start, self.notes)
-            watching = self._watching(last)
-            if self.events is not None and not self.events.broken:
-                if watching:
-                    delay = WATCH_STEP  # orphan and queue checks need fresh reads, whatever the socket says
-                else:
-                    delay = SOCKET_SAFETY[min(safety, len(SOCKET_SAFETY) - 1)]
-                    safety += 1
-                woken = self.events.wait(last['id'], self._until_deadline(delay, deadline))
-                if woken is None and self.events.broken:
-                    # The socket died (the server may have gone away: the next poll and a look at the
-                    # pool tell): continue with polling on the history-based schedule, from its second,
-                    # quick step.
-                    schedule.count = 1
-                    self._pool_due = self.clock()
-            else:
-                delay = schedule.next_delay(now - start, last)
-                self.sleep(self._until_deadline(min(delay, WATCH_STEP) if watching else delay, deadline))
+            self._pause_before_poll(last, schedule, now - start, deadline)
             last = self._poll(last, deadline)
             self._check_orphan(last)
             self._check_queue(last)
+        ended = self._read_until_end_stored(last, deadline)
+        self.elapsed = self.clock() - start
+        return ended
+
+    def _pause_before_poll(self, last, schedule, elapsed, deadline):
+        """Listen to the socket (woken by the task's end) or sleep on the schedule until the next poll."""
+        watching = self._watching(last)
+        if self.events is None or self.events.broken:
+            delay = schedule.next_delay(elapsed, last)
+            self.sleep(self._until_deadline(min(delay, WATCH_STEP) if watching else delay, deadline))
+            return
+        if watching:
+            delay = WATCH_STEP  # orphan and queue checks need fresh reads, whatever the socket says
+        else:
+            delay = SOCKET_SAFETY[min(self._safety_polls, len(SOCKET_SAFETY) - 1)]
+            self._safety_polls += 1
+        woken = self.events.wait(last['id'], self._until_deadline(delay, deadline))
+        if woken is None and self.events.broken:
+            # The socket died (the server may have gone away: the next poll and a look at the pool
+            # tell): continue with polling on the history-based schedule, from its second, quick step.
+            schedule.count = 1
+            self._pool_due = self.clock()
 
     def _watching(self, task):
         """Whether the next poll must come soon: a suspected orphan, or working tasks ahead in the queue."""
@@ -547,8 +313,8 @@ class TaskWaiter:
             self.notes.append(note)
             self.notice(note)
 
-    def output_pause(self, task):
-        """Seconds until the ended ``task``'s output is all stored (section 6.4), or None when unknown.
+    def seconds_until_output_stored(self, task):
+        """Seconds until the ended ``task``'s output is all stored (§6.4), or None when unknown.
 
         Reading the output once, when it is complete, is cheaper than reading it at once and again
         when the recap is missing. The server's clock is taken from the launched task's ``created``
@@ -600,11 +366,12 @@ class TaskWaiter:
                 self.warn('could not read the output of task {0} for live output: {1}'.format(task['id'], exc))
         return task
 
-    def _with_end(self, task, deadline):
+    def _read_until_end_stored(self, task, deadline):
         """The ended task once its ``end`` is stored.
 
         Semaphore saves the final status first and ``end`` a moment later, after alerts and autorun
-        tasks (findings from its source: two final ``update`` events, the first with no end).
+        tasks (seen on a real 2.10.32, docs/version-differences.md: two final ``update`` events, the first with
+        no end).
         A few quick reads, bounded by END_SETTLE_READS and the deadline, get the real timings.
         """
         for dummy in range(END_SETTLE_READS):

@@ -479,7 +479,7 @@ stopped_on_timeout:
 
 from ansible_collections.semaphore.api.plugins.module_utils._client import SemaphoreError
 from ansible_collections.semaphore.api.plugins.module_utils._module import SemaphoreModule
-from ansible_collections.semaphore.api.plugins.module_utils._task_runner import WAIT_ARGSPEC, TaskRunner, contradictions
+from ansible_collections.semaphore.api.plugins.module_utils._task_runner import WAIT_ARGSPEC, TaskRunner, task_option_conflicts
 
 
 SPEC = dict(
@@ -516,7 +516,7 @@ SPEC = dict(
 
 
 def run_module(module):
-    problem = contradictions(module.params)
+    problem = task_option_conflicts(module.params)
     if problem:
         module.fail_json(msg=problem)
     with module.client() as client:

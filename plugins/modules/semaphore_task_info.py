@@ -211,7 +211,7 @@ tasks:
 
 from ansible_collections.semaphore.api.plugins.module_utils._client import SemaphoreError
 from ansible_collections.semaphore.api.plugins.module_utils._module import SemaphoreModule
-from ansible_collections.semaphore.api.plugins.module_utils._task_runner import WAIT_ARGSPEC, TaskRunner, contradictions
+from ansible_collections.semaphore.api.plugins.module_utils._task_runner import WAIT_ARGSPEC, TaskRunner, info_option_conflicts
 
 
 SPEC = dict(
@@ -229,9 +229,9 @@ SPEC = dict(
 
 
 def run_module(module):
-    problem = contradictions(module.params, info=True)
+    problem = info_option_conflicts(module.params)
     if not 1 <= module.params['limit'] <= 200:
-        # The server clamps other values to 200 rows without saying so (reference section 6.2).
+        # The server clamps other values to 200 rows without saying so (§6.2 of docs/server-behaviour.md).
         problem = 'limit must be between 1 and 200, got {0}'.format(module.params['limit'])
     if problem:
         module.fail_json(msg=problem)

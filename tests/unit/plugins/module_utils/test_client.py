@@ -271,14 +271,14 @@ def test_stop_always_sends_a_json_body():
 def test_server_version_is_read_once():
     client, adapter = make_client([answer(200, {'version': '2.10.32-6ab1c3d-1729000000'})])
     assert client.server_version() == (2, 10, 32)
-    assert client.tokens_have_names() is False
+    assert client.supports('token_names') is False
     assert len(adapter.sent) == 1
 
 
 def test_source_build_counts_as_newest():
     client, adapter = make_client([answer(200, {'version': 'undefined-00000000-'})])
     assert client.server_version() is None
-    assert client.tokens_have_names() is True
+    assert client.supports('token_names') is True
 
 
 def test_ids_cost_no_request_names_are_looked_up():

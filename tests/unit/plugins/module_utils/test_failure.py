@@ -12,7 +12,8 @@ import os
 import pytest
 
 from ansible_collections.semaphore.api.plugins.module_utils._failure import MAX_ERROR_LINES, error_lines, failed_hosts, failure_reason
-from ansible_collections.semaphore.api.plugins.module_utils._tasks import FAILED_STATUSES, output_text_lines, parse_recap
+from ansible_collections.semaphore.api.plugins.module_utils._output import output_text_lines, parse_recap
+from ansible_collections.semaphore.api.plugins.module_utils._tasks import FAILED_STATUSES
 
 RECORDED = os.path.join(os.path.dirname(__file__), 'recorded')
 

@@ -105,15 +105,19 @@ def test_a_task_that_goes_on_after_a_dropped_connection_is_not_an_orphan():
     clock = FakeClock()
     # The connection failed for a while, but the task kept printing and ends normally.
     server = Server(clock, {7: lambda elapsed: ('success' if elapsed > 200 else 'running', int(elapsed))}, down=(8.0, 10.0))
-    done, task, elapsed = waiter_for(server, clock).wait({'id': 7, 'status': 'running'})
-    assert done and task['status'] == 'success'
+    waiter = waiter_for(server, clock)
+    task = waiter.wait({'id': 7, 'status': 'running'})
+    elapsed = waiter.elapsed
+    assert task['status'] == 'success'
 
 
 def test_a_silent_task_without_any_outage_is_never_called_orphaned():
     clock = FakeClock()
     server = Server(clock, {7: lambda elapsed: ('success' if elapsed > 300 else 'running', 3)})
-    done, task, elapsed = waiter_for(server, clock).wait({'id': 7, 'status': 'running'})
-    assert done and task['status'] == 'success'
+    waiter = waiter_for(server, clock)
+    task = waiter.wait({'id': 7, 'status': 'running'})
+    elapsed = waiter.elapsed
+    assert task['status'] == 'success'
 
 
 def test_orphan_timeout_zero_waits_until_the_wait_timeout():
@@ -143,8 +147,10 @@ def test_a_moving_queue_is_described_but_nothing_is_called_orphaned():
     notices = []
     server = Server(clock, {7: lambda elapsed: ('success' if elapsed > 100 else 'running', int(elapsed)),
                             8: lambda elapsed: ('success' if elapsed > 130 else 'waiting' if elapsed <= 100 else 'running', 0)})
-    done, task, elapsed = waiter_for(server, clock, notices=notices).wait({'id': 8, 'status': 'waiting', 'template_id': 3})
-    assert done and task['status'] == 'success'
+    waiter = waiter_for(server, clock, notices=notices)
+    task = waiter.wait({'id': 8, 'status': 'waiting', 'template_id': 3})
+    elapsed = waiter.elapsed
+    assert task['status'] == 'success'
     assert len(notices) == 1 and 'behind task 7' in notices[0]
     assert QUEUE_NOTICE_AFTER <= server.elapsed()
 
@@ -173,8 +179,10 @@ def test_a_restart_between_two_polls_is_seen_in_the_admin_pool():
 def test_without_admin_rights_the_pool_is_asked_once():
     clock = FakeClock()
     server = Server(clock, {7: lambda elapsed: ('success' if elapsed > 400 else 'running', int(elapsed))}, admin=False)
-    done, task, elapsed = waiter_for(server, clock).wait({'id': 7, 'status': 'running'})
-    assert done and server.pool_reads == 1
+    waiter = waiter_for(server, clock)
+    task = waiter.wait({'id': 7, 'status': 'running'})
+    elapsed = waiter.elapsed
+    assert server.pool_reads == 1
 
 
 def test_an_orphan_found_by_a_later_wait_is_seen_in_the_pool_at_once():

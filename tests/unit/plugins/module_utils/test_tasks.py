@@ -10,26 +10,30 @@ import pytest
 
 from ansible_collections.semaphore.api.plugins.module_utils._client import (
     SemaphoreConnectionError,
+    SemaphoreError,
     SemaphoreHTTPError,
     SemaphoreResponseError,
+    answer_may_be_lost,
 )
-from ansible_collections.semaphore.api.plugins.module_utils._tasks import (
-    SemaphoreError,
-    active_tasks,
-    answer_was_lost,
+from ansible_collections.semaphore.api.plugins.module_utils._launch import tasks_created_since
+from ansible_collections.semaphore.api.plugins.module_utils._output import (
     bound_lines,
-    build_payload,
-    check_confirm,
-    check_overrides,
-    needs_template,
-    tasks_created_since,
-    expected_run_seconds,
     fetch_output,
     order_output,
     output_text_lines,
     parse_recap,
-    redact_payload,
     strip_ansi,
+)
+from ansible_collections.semaphore.api.plugins.module_utils._payload import (
+    build_payload,
+    check_confirm,
+    check_overrides,
+    needs_template,
+    redact_payload,
+)
+from ansible_collections.semaphore.api.plugins.module_utils._tasks import (
+    active_tasks,
+    expected_run_seconds,
     task_has_ended,
     task_timings,
 )
@@ -184,7 +188,7 @@ def test_expected_duration_from_recent_tasks():
     (SemaphoreResponseError('POST', '/api/project/1/tasks', 201, 'truncated'), True),
 ])
 def test_which_failures_may_hide_a_created_task(error, lost):
-    assert answer_was_lost(error) is lost
+    assert answer_may_be_lost(error) is lost
 
 
 class OutputClient:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.semaphore.api.plugins.module_utils._client import SemaphoreHTTPError
+from ansible_collections.semaphore.api.plugins.module_utils._versions import at_least
 from ansible_collections.semaphore.api.plugins.module_utils._tokens import (
     TokenInputError,
     TokenManager,
@@ -36,11 +37,8 @@ class FakeTokenServer:
         self.calls.append('info')
         return self.version
 
-    def version_at_least(self, major, minor):
-        return self.server_version()[:2] >= (major, minor)
-
-    def tokens_have_names(self):
-        return self.server_version() >= (2, 18)
+    def supports(self, feature):
+        return at_least(self.server_version(), feature)
 
     def list_tokens(self):
         self.calls.append('list')

@@ -9,8 +9,10 @@ import json
 import pytest
 
 from ansible_collections.semaphore.api.plugins.module_utils import _client as _waiter_errors
-from ansible_collections.semaphore.api.plugins.module_utils import _waiter
-from ansible_collections.semaphore.api.plugins.module_utils._waiter import PollSchedule, SemaphoreTimeout, TaskEvents, TaskWaiter
+from ansible_collections.semaphore.api.plugins.module_utils import _events, _live_output, _output, _waiter
+from ansible_collections.semaphore.api.plugins.module_utils._events import TaskEvents
+from ansible_collections.semaphore.api.plugins.module_utils._schedule import PollSchedule
+from ansible_collections.semaphore.api.plugins.module_utils._waiter import SemaphoreTimeout, TaskWaiter
 
 
 class FakeClock:
@@ -94,8 +96,9 @@ def run(ends_at, expected=None, poll_interval=30, events=None, timeout=None, con
 ])
 def test_schedule_is_prompt_and_cheap(ends_at, expected, max_polls, max_lag):
     waiter, server, clock = run(ends_at, expected)
-    done, task, elapsed = waiter.wait({'id': 5, 'status': 'waiting'})
-    assert done and task['status'] == 'success'
+    task = waiter.wait({'id': 5, 'status': 'waiting'})
+    elapsed = waiter.elapsed
+    assert task['status'] == 'success'
     assert server.gets <= max_polls
     assert elapsed - ends_at <= max_lag
 
@@ -123,20 +126,21 @@ def test_timeout_raises_with_the_last_task_and_bounds_request_timeouts():
 
 def test_an_already_ended_task_costs_nothing():
     waiter, server, clock = run(0, None)
-    assert waiter.wait({'id': 5, 'status': 'error'})[1]['status'] == 'error'
+    assert waiter.wait({'id': 5, 'status': 'error'})['status'] == 'error'
     assert server.gets == 0
 
 
 def test_the_end_time_stored_after_the_final_status_is_waited_for():
     waiter, server, clock = run(2.0, (1.0, 1.0), end_lag=0.5)
-    done, task, elapsed = waiter.wait({'id': 5, 'status': 'waiting'})
+    task = waiter.wait({'id': 5, 'status': 'waiting'})
+    elapsed = waiter.elapsed
     assert task['status'] == 'success' and task['end'] == '2025-10-14T09:12:40Z'
     assert elapsed - 2.0 <= 1.5
 
 
 def test_a_task_that_never_started_is_not_read_again_for_its_end():
     waiter, server, clock = run(0, None)
-    assert waiter.wait({'id': 5, 'status': 'error', 'start': None})[1]['status'] == 'error'
+    assert waiter.wait({'id': 5, 'status': 'error', 'start': None})['status'] == 'error'
     assert server.gets == 0
 
 
@@ -159,13 +163,14 @@ def test_confirm_wait_leaves_the_plan_to_a_person():
 
 def test_confirmation_is_answered_once():
     waiter, server, clock = run(100, None, confirm_at=2, confirm_action='confirm')
-    done, task, elapsed = waiter.wait({'id': 5, 'status': 'waiting'})
+    task = waiter.wait({'id': 5, 'status': 'waiting'})
+    elapsed = waiter.elapsed
     assert server.confirmed == [5] and task['status'] == 'success' and elapsed < 10
 
 
 def test_rejection_ends_in_error():
     waiter, server, clock = run(100, None, confirm_at=2, confirm_action='reject')
-    assert waiter.wait({'id': 5, 'status': 'waiting'})[1]['status'] == 'error'
+    assert waiter.wait({'id': 5, 'status': 'waiting'})['status'] == 'error'
     assert server.rejected == [5]
 
 
@@ -197,7 +202,8 @@ class FakeEvents:
 @pytest.mark.parametrize('ends_at, max_gets', [(2.0, 1), (30.0, 2), (120.0, 4)])
 def test_socket_wakes_the_waiter_at_the_end(ends_at, max_gets):
     waiter, server, clock = run(ends_at, None, events=FakeEvents())
-    done, task, elapsed = waiter.wait({'id': 5, 'status': 'waiting'})
+    task = waiter.wait({'id': 5, 'status': 'waiting'})
+    elapsed = waiter.elapsed
     assert task['status'] == 'success'
     assert elapsed - ends_at < 0.3
     assert server.gets <= max_gets
@@ -205,13 +211,15 @@ def test_socket_wakes_the_waiter_at_the_end(ends_at, max_gets):
 
 def test_a_lost_event_is_caught_by_the_safety_poll():
     waiter, server, clock = run(20.0, None, events=FakeEvents(silent=True))
-    done, task, elapsed = waiter.wait({'id': 5, 'status': 'waiting'})
+    task = waiter.wait({'id': 5, 'status': 'waiting'})
+    elapsed = waiter.elapsed
     assert task['status'] == 'success' and elapsed <= 45.1
 
 
 def test_a_broken_socket_falls_back_to_polling():
     waiter, server, clock = run(40.0, None, events=FakeEvents(silent=True, break_at=3.0))
-    done, task, elapsed = waiter.wait({'id': 5, 'status': 'waiting'})
+    task = waiter.wait({'id': 5, 'status': 'waiting'})
+    elapsed = waiter.elapsed
     assert task['status'] == 'success' and elapsed - 40.0 <= 3.6
 
 
@@ -225,7 +233,7 @@ class FakeSocket:
 
     def recv(self):
         if not self.frames:
-            raise _waiter.websocket.WebSocketTimeoutException('timed out')
+            raise _events.websocket.WebSocketTimeoutException('timed out')
         frame = self.frames.pop(0)
         if isinstance(frame, Exception):
             raise frame
@@ -235,7 +243,7 @@ class FakeSocket:
         self.closed = True
 
 
-@pytest.mark.skipif(not _waiter.HAS_WEBSOCKET, reason='websocket-client not installed')
+@pytest.mark.skipif(not _events.HAS_WEBSOCKET, reason='websocket-client not installed')
 def test_events_filter_by_task_and_status():
     frames = [json.dumps({'type': 'log', 'task_id': 5, 'output': 'x'}),
               json.dumps({'type': 'update', 'task_id': 6, 'status': 'success'}),
@@ -247,7 +255,7 @@ def test_events_filter_by_task_and_status():
     assert events.wait(5, 0.01) is None and not events.broken
 
 
-@pytest.mark.skipif(not _waiter.HAS_WEBSOCKET, reason='websocket-client not installed')
+@pytest.mark.skipif(not _events.HAS_WEBSOCKET, reason='websocket-client not installed')
 def test_a_dropped_socket_is_marked_broken():
     events = TaskEvents(FakeSocket([ConnectionResetError('gone')]))
     assert events.wait(5, 10) is None
@@ -265,15 +273,15 @@ class FakeClient:
 
 def test_no_socket_library_or_no_server_means_polling(monkeypatch):
     warnings = []
-    monkeypatch.setattr(_waiter, 'HAS_WEBSOCKET', False)
+    monkeypatch.setattr(_events, 'HAS_WEBSOCKET', False)
     assert TaskEvents.open(FakeClient(), 1, warnings.append) is None
-    if _waiter.websocket is not None:
-        monkeypatch.setattr(_waiter, 'HAS_WEBSOCKET', True)
+    if _events.websocket is not None:
+        monkeypatch.setattr(_events, 'HAS_WEBSOCKET', True)
         assert TaskEvents.open(FakeClient(), 1, warnings.append) is None
         assert warnings and 'polling instead' in warnings[0] and 'Bearer' not in warnings[0]
 
 
-@pytest.mark.skipif(not _waiter.HAS_WEBSOCKET, reason='websocket-client not installed')
+@pytest.mark.skipif(not _events.HAS_WEBSOCKET, reason='websocket-client not installed')
 @pytest.mark.parametrize('verify, expected', [(False, {'cert_reqs': 0, 'check_hostname': False}),
                                               ('/ca.pem', {'cert_reqs': 2, 'ca_certs': '/ca.pem'})])
 def test_socket_honours_tls_settings_and_timeout(monkeypatch, verify, expected):
@@ -283,14 +291,14 @@ def test_socket_honours_tls_settings_and_timeout(monkeypatch, verify, expected):
         seen.update(kwargs, url=url)
         return FakeSocket([])
 
-    monkeypatch.setattr(_waiter.websocket, 'create_connection', fake_connect)
+    monkeypatch.setattr(_events.websocket, 'create_connection', fake_connect)
     client = FakeClient()
     client.verify = verify
     assert TaskEvents.open(client, 7) is not None
     assert seen['sslopt'] == expected and seen['timeout'] == 7 and seen['header'] == ['Authorization: Bearer x']
 
 
-@pytest.mark.skipif(not _waiter.HAS_WEBSOCKET, reason='websocket-client not installed')
+@pytest.mark.skipif(not _events.HAS_WEBSOCKET, reason='websocket-client not installed')
 def test_events_collect_the_watched_task_lines():
     frames = [json.dumps({'type': 'log', 'task_id': 6, 'output': 'other task'}),
               json.dumps({'type': 'log', 'task_id': 5, 'output': 'PLAY RECAP ***'}),
@@ -307,9 +315,10 @@ def test_polls_without_socket_aim_where_the_output_is_complete():
     # Ran before (30 s run, 1 s queue): one early look, then the first poll after the expected end
     # lands when the last output batch is stored (~0.5 s later), not before it.
     waiter, server, clock = run(31.0, (30.0, 1.0))
-    done, task, elapsed = waiter.wait({'id': 5, 'status': 'waiting'})
+    task = waiter.wait({'id': 5, 'status': 'waiting'})
+    elapsed = waiter.elapsed
     assert server.gets == 2
-    assert _waiter.OUTPUT_SETTLE - 0.2 <= elapsed - 31.0 <= _waiter.OUTPUT_SETTLE
+    assert _output.OUTPUT_SETTLE - 0.2 <= elapsed - 31.0 <= _output.OUTPUT_SETTLE
 
 
 @pytest.mark.parametrize('end, now_after_created, pause', [
@@ -318,7 +327,7 @@ def test_polls_without_socket_aim_where_the_output_is_complete():
     ('2025-10-14T09:13:02.200000Z', 35.0, 0.0),    # seen late: the output is complete
     ('2025-10-14T09:13:02Z', 29.9, None),          # whole seconds (MySQL): too coarse to tell
 ])
-def test_output_pause_uses_the_server_clock_of_a_launched_task(end, now_after_created, pause):
+def test_seconds_until_output_stored_uses_the_server_clock_of_a_launched_task(end, now_after_created, pause):
     clock = FakeClock()
     server = FakeServer(clock, 0)
     wall = {'now': 5000.0}  # the client's clock is 5000 s away from the server's: only differences count
@@ -326,15 +335,15 @@ def test_output_pause_uses_the_server_clock_of_a_launched_task(end, now_after_cr
     task = {'id': 5, 'status': 'success', 'created': '2025-10-14T09:12:32.500000Z', 'end': end}
     waiter.wait(task)
     wall['now'] += now_after_created
-    assert waiter.output_pause(task) == (None if pause is None else pytest.approx(pause, abs=1e-3))
+    assert waiter.seconds_until_output_stored(task) == (None if pause is None else pytest.approx(pause, abs=1e-3))
 
 
-def test_output_pause_is_unknown_for_a_task_not_launched_now():
+def test_seconds_until_output_stored_is_unknown_for_a_task_not_launched_now():
     clock = FakeClock()
     waiter = TaskWaiter(FakeServer(clock, 0), 1, clock=clock, sleep=clock.sleep, wall=lambda: 0.0)
     task = {'id': 5, 'status': 'success', 'created': '2025-10-14T09:12:32.5Z', 'end': '2025-10-14T09:13:02.2Z'}
     waiter.wait(task)
-    assert waiter.output_pause(task) is None
+    assert waiter.seconds_until_output_stored(task) is None
 
 
 class FlakyServer(FakeServer):
@@ -363,8 +372,8 @@ def test_transient_read_failures_do_not_end_the_wait(error):
     server = FlakyServer(clock, 5.0, failures=5, error=error, final='error')
     warnings = []
     waiter = TaskWaiter(server, 1, poll_interval=30, clock=clock, sleep=clock.sleep, warn=warnings.append)
-    done, task, dummy_elapsed = waiter.wait({'id': 7, 'status': 'running'})
-    assert done and task['status'] == 'error'
+    task = waiter.wait({'id': 7, 'status': 'running'})
+    assert task['status'] == 'error'
     assert len(warnings) == 5 and all('still waiting' in warning for warning in warnings)
 
 
@@ -398,12 +407,12 @@ def test_the_socket_follows_the_proxy_rules_of_the_rest_calls(monkeypatch, envir
         monkeypatch.delenv(name, raising=False)
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
-    assert _waiter.socket_proxy_options(url) == expected
+    assert _events.socket_proxy_options(url) == expected
 
 
 def test_live_output_prints_each_line_once_with_the_task_prefix():
     shown = []
-    live = _waiter.LiveOutput(shown.append, 57)
+    live = _live_output.LiveOutput(shown.append, 57)
     rows = [{'output': 'PLAY [all] ***', 'time': '2026-12-02T07:35:32.100Z'},
             {'output': 'ok: [web1]\n', 'time': '2026-12-02T07:35:33.200Z'}]
     live.catch_up(rows[:1])
@@ -420,13 +429,13 @@ def test_without_the_socket_live_output_is_read_at_the_poll_times_only():
     reads = []
     server.get_task_output = lambda project_id, task_id, timeout=None: reads.append(task_id) or [{'output': 'line'}]
     shown = []
-    waiter.live = _waiter.LiveOutput(shown.append, 5)
+    waiter.live = _live_output.LiveOutput(shown.append, 5)
     waiter.wait({'id': 5, 'status': 'waiting'})
     assert len(reads) == server.gets and shown == ['[semaphore task 5] line']
 
 
 def test_a_flood_of_lines_is_not_kept_once_past_the_limit(monkeypatch):
-    monkeypatch.setattr(_waiter, 'MAX_STREAMED_LINES', 3)
+    monkeypatch.setattr(_events, 'MAX_STREAMED_LINES', 3)
     frames = [json.dumps({'type': 'log', 'task_id': 5, 'output': 'line {0}'.format(n)}) for n in range(10)]
     frames.append(json.dumps({'output': '', 'status': 'success', 'task_id': 5, 'type': 'update'}))
     events = TaskEvents(FakeSocket(frames))

@@ -61,7 +61,6 @@ $(STAMP): $(DEV_REQUIREMENTS) requirements.txt Makefile
 	        echo "warning: shellcheck not found (apt-get install shellcheck); its sanity test will be skipped"; \
 	    fi; \
 	fi
-	hack/install-get-pip.sh $(VPY)
 	@touch $@
 
 # Build the tarball and install it into $(COLLECTIONS), as a user would install it.

@@ -40,7 +40,10 @@ fi
 
 [[ ${1:-} == --sync-only ]] && exit 0
 
-"${repo}/hack/install-get-pip.sh" "${venv}/bin/python"
+# Only the commands that make venvs bootstrap pip with get-pip.py (hack/install-get-pip.sh says why).
+if [[ ${command} == @(sanity|units) ]]; then
+    "${repo}/hack/install-get-pip.sh" "${venv}/bin/python"
+fi
 
 python_given=false
 for arg in "$@"; do

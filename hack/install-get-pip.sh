@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Put our offline get-pip stand-in (hack/get_pip_standin.py) where ansible-test looks for its
-# cached pip bootstrap script, so `ansible-test sanity/units --local` work without reaching the
-# host it would otherwise download get-pip.py from (see ../shared/TOOLCHAIN.md).
+# cached pip bootstrap script, so `ansible-test sanity/units --local` work on a machine that reaches
+# only the package registries: ansible-test would otherwise download get-pip.py from a host outside
+# them, and fail with "does not have pip available". Called by hack/ansible-test.sh before those two
+# commands only. The cache is shared by every collection tested on this machine, so a real get-pip.py
+# found there is left alone; only a missing file, or an older copy of our own, is (re)placed.
 # Usage: hack/install-get-pip.sh [PYTHON]   (PYTHON: the venv python that has ansible-test)
 set -euo pipefail
 
@@ -28,7 +31,8 @@ PY
 cache_dir=${HOME}/.ansible/test/cache
 target=${cache_dir}/get_pip_${pip_version//./_}.py
 mkdir -p "${cache_dir}"
-if ! cmp -s "${here}/get_pip_standin.py" "${target}" 2>/dev/null; then
+marker="Offline stand-in for pip's"
+if [[ ! -e ${target} ]] || { grep -q "${marker}" "${target}" && ! cmp -s "${here}/get_pip_standin.py" "${target}"; }; then
     cp "${here}/get_pip_standin.py" "${target}"
     echo "installed get-pip stand-in for pip ${pip_version}: ${target}"
 fi

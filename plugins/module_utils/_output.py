@@ -122,8 +122,6 @@ def _recap_in_tail(raw):
     return has_recap(output_text_lines(order_output(raw)[0][-60:]))
 
 
-
-
 def fetch_output(client, project_id, task, timeout=None, settle=0.5, sleep=time.sleep, streamed=None):
     """The output of a finished task, read once.
 

@@ -109,8 +109,8 @@ class TaskRunner:
 
     def info(self):
         check_task_id(self.params.get('task_id'))
-        return self._explaining_not_found(self._info, as_id(self.params.get('template'), 'template')
-                                        if self.params.get('template') is not None else None)
+        template = self.params.get('template')
+        return self._explaining_not_found(self._info, as_id(template, 'template') if template is not None else None)
 
     def _explaining_not_found(self, work, template_id=None):
         project_id = self.client.resolve_project(self.params['project'])

@@ -65,4 +65,3 @@ def older_than(version, feature):
 def shown(version):
     """``(2, 10, 31)`` as ``2.10.31``; None (unknown) as ``unknown``."""
     return '.'.join(str(part) for part in version) if version else 'unknown'
-

@@ -397,8 +397,8 @@ class SemaphoreClient:
             raise SemaphoreError('POST {0}/auth/login set no session cookie; check that url is the base URL of the '
                                  'Semaphore server'.format(self._display_prefix))
         if self.base_url.lower().startswith('http://') and all(cookie.secure for cookie in cookies):
-            # Newer Semaphore marks the cookie Secure when its web_host is https:// (§3,
-            # 2026 code); a client never sends such a cookie over plain http.
+            # Newer Semaphore marks the cookie Secure when its web_host is https:// (§2.1, 2026
+            # code); a client never sends such a cookie over plain http.
             raise SemaphoreError(
                 'the server marks its session cookie Secure (its web_host is https://), so a password login '
                 'cannot work over http://; use the https:// URL of the server, or an api_token')

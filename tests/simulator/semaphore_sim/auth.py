@@ -1,4 +1,7 @@
-"""Credentials: bearer parsing, sessions and TOTP (§2, §3)."""
+"""Credentials: bearer parsing, sessions and TOTP (§2, §3).
+
+§n: docs/server-behaviour.md.
+"""
 from __future__ import annotations
 
 import base64

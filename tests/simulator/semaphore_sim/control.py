@@ -1,4 +1,7 @@
-"""Test control API under /_sim/ (never written to the request log)."""
+"""Test control API under /_sim/ (never written to the request log).
+
+§n: docs/server-behaviour.md.
+"""
 from __future__ import annotations
 
 import json

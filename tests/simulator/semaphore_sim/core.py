@@ -1,4 +1,7 @@
-"""The simulator object: profile, configuration, store, pool, websocket hub, faults and request log."""
+"""The simulator object: profile, configuration, store, pool, websocket hub, faults and request log.
+
+§n: docs/server-behaviour.md; findings x: docs/real-server-findings.md.
+"""
 from __future__ import annotations
 
 import asyncio

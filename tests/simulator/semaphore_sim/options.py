@@ -1,4 +1,7 @@
-"""Start options that model the server's configuration rather than its version (see README.md)."""
+"""Start options that model the server's configuration rather than its version (see README.md).
+
+findings x: docs/real-server-findings.md.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass

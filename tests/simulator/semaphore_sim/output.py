@@ -1,4 +1,7 @@
-"""Fake but realistic task output: server lines, ansible-playbook and terraform logs (§6.4)."""
+"""Fake but realistic task output: server lines, ansible-playbook and terraform logs (§6.4).
+
+§n: docs/server-behaviour.md.
+"""
 from __future__ import annotations
 
 import re

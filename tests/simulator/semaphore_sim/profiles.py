@@ -1,10 +1,13 @@
 """Every behaviour difference between the simulated Semaphore versions, in one place.
 
-Section numbers (§n) refer to API-BEHAVIOUR.md, the behaviour reference the simulator follows.
+Each profile is the one before it with ``dataclasses.replace``, so it states only what changed; the
+oldest (2.10) states everything. Compare versions with ``Profile.at_least`` (numbers), never by
+name: as strings "2.9" > "2.10".
+§n: docs/server-behaviour.md; findings x: docs/real-server-findings.md.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,16 @@ class Profile:
         """The release number without commit and build time."""
         return self.version.split("-", 1)[0]
 
+    @property
+    def release(self) -> tuple[int, int]:
+        """The simulated minor line as numbers: ``(2, 13)`` for profile ``2.13``."""
+        major, minor = self.name.split(".")
+        return int(major), int(minor)
+
+    def at_least(self, major: int, minor: int) -> bool:
+        """True when this profile simulates ``major.minor`` or a later line."""
+        return self.release >= (major, minor)
+
 
 _INFO_2_10 = ("version", "ansible", "web_host", "use_remote_runner")
 _INFO_2_16 = _INFO_2_10 + ("premium_features", "auth_methods", "git_client", "schedule_timezone")
@@ -103,75 +116,97 @@ _INFO_2_16 = _INFO_2_10 + ("premium_features", "auth_methods", "git_client", "sc
 _INFO_2_18 = _INFO_2_10 + ("auth_methods", "git_client", "schedule_timezone", "teams", "roles",
                            "features", "subscription_state", "login_with_password", "boltdb_used")
 
-PROFILES: dict[str, Profile] = {
-    "2.10": Profile(
-        name="2.10", version="2.10.32-6ab1c3d-1729000000",
-        totp=False, login_ldap_metadata=False, cookie_httponly=False, cookie_samesite=False,
-        cookie_secure_web_host=False, login_method=False,
-        logout_expires_session=False, csrf_origin_check=False,
-        info_keys=_INFO_2_10, user_pro=False, user_subscription=False, user_totp_object=False,
-        tokens_deleted_by_prefix=False, token_names=False,
-        omit_empty_project=False, omit_empty_template=False, omit_empty_task=False,
-        template_task_params=False, template_branch_override=False, template_parallel_flag=False,
-        template_permissions=False,
-        task_params=False, top_level_flags=True, params_debug_needs_flag=False,
-        params_limit_tags_need_flags=False, deprecated_limit_to_params=False,
-        unknown_template_status=500, template_name_launch=False,
-        tasks_last_paging=False, raw_output=False,
-        output_task_field=True, output_id_field=False, output_stage_id=False,
-        output_batched=False, output_order_tiebreak=False, env_task_wins=False, env_empty_template_ok=False,
-        terraform_auto_approve_needs_template=False,
-        status_rejected=False,
-        logout_cookie_week_ago=True, template_vaults_list=True, inventory_key_fields=True,
-        stop_kill_ends_in_error=True, force_stop_end_later=True, bolt_expired_tokens_valid=True,
-    ),
-    "2.16": Profile(
-        name="2.16", version="2.16.51-0a1b2c3-1747000000",
-        totp=True, login_ldap_metadata=False, cookie_httponly=True, cookie_samesite=False,
-        cookie_secure_web_host=False, login_method=False,
-        logout_expires_session=True, csrf_origin_check=False,
-        info_keys=_INFO_2_16, user_pro=True, user_subscription=True, user_totp_object=True,
-        tokens_deleted_by_prefix=True, token_names=False,
-        omit_empty_project=True, omit_empty_template=True, omit_empty_task=True,
-        template_task_params=True, template_branch_override=True, template_parallel_flag=True,
-        template_permissions=False,
-        task_params=True, top_level_flags=False, params_debug_needs_flag=True,
-        params_limit_tags_need_flags=True, deprecated_limit_to_params=True,
-        unknown_template_status=404, template_name_launch=False,
-        tasks_last_paging=False, raw_output=True,
-        output_task_field=False, output_id_field=True, output_stage_id=False,
-        output_batched=True, output_order_tiebreak=True, env_task_wins=True, env_empty_template_ok=False,
-        terraform_auto_approve_needs_template=True,
-        status_rejected=True,
-        logout_cookie_week_ago=False, template_vaults_list=False, inventory_key_fields=False,
-        stop_kill_ends_in_error=False, force_stop_end_later=False, bolt_expired_tokens_valid=False,
-    ),
-    "2.18": Profile(
-        name="2.18", version="2.18.2-5d4e3f2-1778000000",
-        totp=True, login_ldap_metadata=True, cookie_httponly=True, cookie_samesite=True,
-        cookie_secure_web_host=True, login_method=True,
-        logout_expires_session=True, csrf_origin_check=True,
-        info_keys=_INFO_2_18, user_pro=True, user_subscription=True, user_totp_object=True,
-        tokens_deleted_by_prefix=True, token_names=True,
-        omit_empty_project=True, omit_empty_template=True, omit_empty_task=True,
-        template_task_params=True, template_branch_override=True, template_parallel_flag=True,
-        template_permissions=True,
-        task_params=True, top_level_flags=False, params_debug_needs_flag=True,
-        params_limit_tags_need_flags=True, deprecated_limit_to_params=True,
-        unknown_template_status=404, template_name_launch=True,
-        tasks_last_paging=True, raw_output=True,
-        output_task_field=False, output_id_field=True, output_stage_id=True,
-        output_batched=True, output_order_tiebreak=True, env_task_wins=True, env_empty_template_ok=True,
-        terraform_auto_approve_needs_template=True,
-        status_rejected=True,
-        logout_cookie_week_ago=False, template_vaults_list=False, inventory_key_fields=False,
-        stop_kill_ends_in_error=False, force_stop_end_later=False, bolt_expired_tokens_valid=False,
-    ),
-}
+# Recorded against the real 2.10.32 and the oldest line simulated: it states every field.
+_2_10 = Profile(
+    name="2.10", version="2.10.32-6ab1c3d-1729000000",
+    totp=False, login_ldap_metadata=False, cookie_httponly=False, cookie_samesite=False,
+    cookie_secure_web_host=False, login_method=False,
+    logout_expires_session=False, csrf_origin_check=False,
+    info_keys=_INFO_2_10, user_pro=False, user_subscription=False, user_totp_object=False,
+    tokens_deleted_by_prefix=False, token_names=False,
+    omit_empty_project=False, omit_empty_template=False, omit_empty_task=False,
+    template_task_params=False, template_branch_override=False, template_parallel_flag=False,
+    template_permissions=False,
+    task_params=False, top_level_flags=True, params_debug_needs_flag=False,
+    params_limit_tags_need_flags=False, deprecated_limit_to_params=False,
+    unknown_template_status=500, template_name_launch=False,
+    tasks_last_paging=False, raw_output=False,
+    output_task_field=True, output_id_field=False, output_stage_id=False,
+    output_batched=False, output_order_tiebreak=False, env_task_wins=False, env_empty_template_ok=False,
+    terraform_auto_approve_needs_template=False,
+    status_rejected=False,
+    logout_cookie_week_ago=True, template_vaults_list=True, inventory_key_fields=True,
+    stop_kill_ends_in_error=True, force_stop_end_later=True, bolt_expired_tokens_valid=True,
+)
+
+# The client's middle branches (2.11 - 2.14): what §10 lists for v2.11, v2.12 and v2.13. Everything else
+# stays as on 2.10, in particular:
+# - top-level debug/dry_run/diff and the limit column are honoured (§6.1: v2.8-v2.13), and v2.11+
+#   also copies the flags into params (§10 v2.11);
+# - token DELETE expires by the full secret, the list shows full secrets (§5: v2.8-v2.13), and on
+#   BoltDB an expired token still authenticates (§2.2: matters for v2.8-v2.13);
+# - logout only blanks the cookie (§3: the session is expired from v2.14); no raw_output (§6.4: v2.14);
+#   template and task fields are all present (§6, §6.5: omit-when-empty from v2.14);
+# - the template environment's keys win, and an empty one fails a launch that sends one (findings b:
+#   through v2.15); params.auto_approve alone auto-approves a Terraform apply (findings e: v2.11-v2.15);
+# - a task's git_branch is honoured (§10 v2.10: Task gains git_branch; the collection relies on it
+#   from 2.10.31);
+# - what was recorded on 2.10.32 and nothing dates (output written line by line, findings a; ordered
+#   by time only, findings i; the stop outcomes, the logout cookie, template ``vaults``, inventory key
+#   fields).
+_2_13 = replace(
+    _2_10, name="2.13", version="2.13.14-1b2c3d4-1741000000",
+    totp=True,  # §3, §10 v2.12: TOTP second factor, auth_methods in the login metadata
+    cookie_httponly=True,  # §2.1, §10 v2.12
+    info_keys=_INFO_2_10 + ("premium_features", "auth_methods"),  # §4: v2.11, v2.12-v2.13
+    user_totp_object=True,  # §4: v2.12+
+    omit_empty_project=True,  # §6 project object, §10 v2.13
+    template_task_params=True,  # §6 template fields: task_params v2.11+, runner_tag v2.13+
+    task_params=True,  # §6.1, §10 v2.11: the params object
+    params_debug_needs_flag=True,  # §6.1, §10 v2.13: params.debug only with allow_debug
+    unknown_template_status=404,  # §6.1: 404 from v2.11
+    output_task_field=False,  # §6.4: v2.12-v2.15 lines are {task_id, time, output}
+    status_rejected=True,  # §6.6, §7: /tasks/{id}/reject and status rejected from v2.11
+)
+
+_2_16 = replace(
+    _2_13, name="2.16", version="2.16.51-0a1b2c3-1747000000",
+    logout_expires_session=True,  # §3: v2.14
+    info_keys=_INFO_2_16,  # §4: git_client, schedule_timezone from v2.14
+    user_pro=True, user_subscription=True,  # §4: has_active_subscription v2.16
+    tokens_deleted_by_prefix=True, bolt_expired_tokens_valid=False,  # §5: deleted, not expired, from v2.14
+    omit_empty_template=True, omit_empty_task=True,  # §6, §6.5: omit-when-empty from v2.14
+    template_branch_override=True, template_parallel_flag=True,  # §6: v2.14; §8: v2.16.1
+    top_level_flags=False, params_limit_tags_need_flags=True, deprecated_limit_to_params=True,  # §6.1: v2.14
+    raw_output=True,  # §6.4: v2.14
+    output_id_field=True,  # §6.4: v2.16
+    output_batched=True, output_order_tiebreak=True,  # §6.4, findings a and i
+    env_task_wins=True,  # findings b
+    terraform_auto_approve_needs_template=True,  # findings e
+    # as §3, §6 and §6.6 describe them, where the 2.10.32 recordings differ
+    logout_cookie_week_ago=False, template_vaults_list=False, inventory_key_fields=False,
+    stop_kill_ends_in_error=False, force_stop_end_later=False,
+)
+
+_2_18 = replace(
+    _2_16, name="2.18", version="2.18.2-5d4e3f2-1778000000",
+    login_ldap_metadata=True, login_method=True,  # §3: 2026
+    cookie_samesite=True, cookie_secure_web_host=True,  # §2.1: 2026, findings f
+    csrf_origin_check=True,  # §2.2: 2026
+    info_keys=_INFO_2_18,  # §4
+    token_names=True,  # §5.2: 2026
+    template_permissions=True,  # §6: v2.17
+    template_name_launch=True,  # §6.1: 2026
+    tasks_last_paging=True,  # §6.2: 2026
+    output_stage_id=True,  # §6.4: v2.17
+    env_empty_template_ok=True,  # findings b
+)
+
+PROFILES: dict[str, Profile] = {profile.name: profile for profile in (_2_10, _2_13, _2_16, _2_18)}
 
 
 def get_profile(name: str) -> Profile:
-    """Look a profile up by its short name (``2.10``, ``2.16``, ``2.18``)."""
+    """Look a profile up by its short name (``2.10``, ``2.13``, ``2.16``, ``2.18``)."""
     try:
         return PROFILES[name]
     except KeyError:

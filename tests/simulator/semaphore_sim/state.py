@@ -1,4 +1,7 @@
-"""Data model, seed loading, websocket hub and the task pool that really runs tasks in the background."""
+"""Data model, seed loading, websocket hub and the task pool that really runs tasks in the background.
+
+§n: docs/server-behaviour.md; findings x: docs/real-server-findings.md.
+"""
 from __future__ import annotations
 
 import asyncio

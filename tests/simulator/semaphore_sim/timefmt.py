@@ -1,4 +1,7 @@
-"""Timestamps the way the Go server writes them (§1 Timestamps)."""
+"""Timestamps the way the Go server writes them (§1 Timestamps).
+
+§n: docs/server-behaviour.md.
+"""
 from __future__ import annotations
 
 import time

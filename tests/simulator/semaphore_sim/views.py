@@ -1,4 +1,7 @@
-"""JSON shapes of the objects, version by version (§4, §5.2, §6)."""
+"""JSON shapes of the objects, version by version (§4, §5.2, §6).
+
+§n: docs/server-behaviour.md; findings x: docs/real-server-findings.md.
+"""
 from __future__ import annotations
 
 from typing import Any

@@ -1,9 +1,10 @@
-"""Contract and behaviour tests of the simulator against the Swagger spec and API-BEHAVIOUR.md.
+"""Contract and behaviour tests of the simulator against the Swagger spec and docs/server-behaviour.md.
 
 Every JSON answer from /api is validated against the response schema of the matching operation in
 ``api-docs.yml`` (env ``SEMAPHORE_API_DOCS``, default ``../shared/semaphore/api-docs.yml`` from the
 repository root). Where the reference says the real server differs from the spec (§12 and the
 v2.8-v2.13 object shape of §6.5), the difference is named in ``DISAGREEMENTS`` and skipped exactly.
+§n: docs/server-behaviour.md.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ import websocket
 import yaml
 
 from conftest import PASSWORDS, REPO_ROOT, Sim
+from simversions import since
 
 SPEC_PATH = Path(os.environ.get("SEMAPHORE_API_DOCS", str(REPO_ROOT / ".." / "shared" / "semaphore" / "api-docs.yml")))
 
@@ -126,7 +128,7 @@ class Spec:
         validator = jsonschema.Draft4Validator(full)
         for err in validator.iter_errors(response.json()):
             field = next((p for p in reversed(err.path) if isinstance(p, str)), None)
-            if err.instance is None and profile == "2.10" and field in OLD_SHAPE_NULL_FIELDS:
+            if err.instance is None and not since(profile, "2.14") and field in OLD_SHAPE_NULL_FIELDS:
                 assert "old-shape-nulls" in DISAGREEMENTS
                 continue
             raise AssertionError(f"{method} {api_path} ({profile}): {err.message} at {list(err.path)}")
@@ -245,15 +247,13 @@ def test_info_and_login_metadata(sim: Sim, spec: Spec) -> None:
     data = api.get("/api/info").json()
     assert data["version"].startswith(sim.profile + ".")
     assert re.match(r"^\d+\.\d+\.\d+-[0-9a-f]{7}-\d+$", data["version"])
-    expected = {"2.10": {"version", "ansible", "web_host", "use_remote_runner"}}
-    if sim.profile == "2.10":
-        assert set(data) == expected["2.10"]
-    else:
-        assert {"auth_methods", "git_client", "schedule_timezone"} <= set(data)
-        assert ("features" in data) == (sim.profile == "2.18")
+    assert {"version", "ansible", "web_host", "use_remote_runner"} <= set(data)
+    assert ("auth_methods" in data) == since(sim.profile, "2.12")
+    assert ("git_client" in data and "schedule_timezone" in data) == since(sim.profile, "2.14")
+    assert ("features" in data) == (sim.profile == "2.18")
     meta = Api(sim, spec).get("/api/auth/login").json()
     assert meta["login_with_password"] is True
-    assert ("auth_methods" in meta) == (sim.profile != "2.10")
+    assert ("auth_methods" in meta) == since(sim.profile, "2.12")
 
 
 # ---- authentication (§2, §3) -----------------------------------------------------------------
@@ -269,7 +269,7 @@ def test_login_variants(sim: Sim, spec: Spec) -> None:
     cookie = special.http.cookies.get("semaphore")
     assert cookie
     user = login(sim, spec, "member").get("/api/user").json()
-    assert user["admin"] is False and ("has_active_subscription" in user) == (sim.profile != "2.10")
+    assert user["admin"] is False and ("has_active_subscription" in user) == since(sim.profile, "2.16")
 
 
 def test_bearer_parsing_and_precedence(sim: Sim, spec: Spec) -> None:
@@ -290,7 +290,7 @@ def test_bearer_parsing_and_precedence(sim: Sim, spec: Spec) -> None:
 def test_totp(sim: Sim, spec: Spec) -> None:
     api = Api(sim, spec)
     assert api.post("/api/auth/login", json={"auth": "totpuser", "password": PASSWORDS["totpuser"]}).status_code == 204
-    if sim.profile == "2.10":
+    if not since(sim.profile, "2.12"):
         assert api.get("/api/user").status_code == 200
         assert api.post("/api/auth/verify", json={"passcode": "1"}, validate=False).status_code == 404
         return
@@ -311,7 +311,7 @@ def test_logout(sim: Sim, spec: Spec) -> None:
     response = api.post("/api/auth/logout")
     assert response.status_code == 204 and "semaphore=" in response.headers["Set-Cookie"]
     reused = Api(sim, spec).get("/api/user", cookies={"semaphore": cookie}, validate=False)
-    assert reused.status_code == (200 if sim.profile == "2.10" else 401)
+    assert reused.status_code == (401 if since(sim.profile, "2.14") else 200)
     assert Api(sim, spec).post("/api/auth/logout").status_code == 204
 
 
@@ -324,10 +324,10 @@ def test_tokens_per_profile(sim: Sim, spec: Spec) -> None:
     listed = api.get("/api/user/tokens").json()
     bearer = Api(sim, spec, token=first)
     assert bearer.get("/api/user").status_code == 200
-    if sim.profile == "2.10":
+    if not since(sim.profile, "2.14"):
         assert {t["id"] for t in listed} == {first, second}
         assert api.delete("/api/user/tokens/doesnotexist").status_code == 204
-        assert api.delete(f"/api/user/tokens/{first[:8]}").status_code == 204  # prefix does not match in 2.10
+        assert api.delete(f"/api/user/tokens/{first[:8]}").status_code == 204  # prefix does not match before 2.14
         assert bearer.get("/api/user").status_code == 200
         assert api.delete(f"/api/user/tokens/{first}").status_code == 204
         assert bearer.get("/api/user", validate=False).status_code == 401
@@ -362,7 +362,7 @@ def test_projects_and_templates(sim: Sim, spec: Spec) -> None:
     assert member.get("/api/project/2", validate=False).status_code == 404
     assert member.get("/api/project/99", validate=False).status_code == 404
     project = admin.get("/api/project/1").json()
-    assert ("max_parallel_tasks" in project) == (sim.profile == "2.10")
+    assert ("max_parallel_tasks" in project) == (not since(sim.profile, "2.13"))
     names = [t["name"] for t in admin.get("/api/project/1/templates").json()]
     assert names == sorted(names)
     desc = [t["name"] for t in admin.get("/api/project/1/templates?sort=playbook&order=desc").json()]
@@ -373,7 +373,7 @@ def test_projects_and_templates(sim: Sim, spec: Spec) -> None:
     one = admin.get("/api/project/1/templates/1").json()
     assert one["name"] == "Deploy app"
     assert ("permissions" in one) == (sim.profile == "2.18")
-    assert ("task_params" in one) == (sim.profile != "2.10")
+    assert ("task_params" in one) == since(sim.profile, "2.11")
     assert admin.get("/api/project/1/templates/13", validate=False).status_code == 404
     assert admin.get("/api/project/1/templates/999", validate=False).status_code == 404
 
@@ -387,8 +387,9 @@ def test_task_lifecycle_and_shapes(sim: Sim, spec: Spec) -> None:
     assert re.match(r".*T\d\d:\d\d:\d\d\.\d{7,9}Z$", created["created"]) or created["created"].endswith("Z")
     done = wait_status(api, created["id"], ("success",))
     assert done["start"] and done["limit"] == ""  # ``end`` follows a moment later (test_real_behaviours)
-    if sim.profile == "2.10":
-        assert done["debug"] is False and done["arguments"] is None and "params" not in done
+    if not since(sim.profile, "2.14"):
+        assert done["debug"] is False and done["arguments"] is None
+        assert ("params" in done) == since(sim.profile, "2.11")
     else:
         assert "debug" not in done and "arguments" not in done
     time.sleep(0.6)
@@ -398,14 +399,16 @@ def test_task_lifecycle_and_shapes(sim: Sim, spec: Spec) -> None:
     assert any(re.match(r"^web1 : ok=\d+ changed=\d+ unreachable=0 failed=0", t) for t in texts)
     assert any("\x1b[" in t for t in texts)
     first = lines[0]
-    if sim.profile == "2.10":
+    if not since(sim.profile, "2.12"):
         assert set(first) == {"task_id", "task", "time", "output"}
+    elif not since(sim.profile, "2.16"):
+        assert set(first) == {"task_id", "time", "output"}
     elif sim.profile == "2.16":
         assert set(first) == {"id", "task_id", "time", "output"} and first["id"] == 0
     else:
         assert first["stage_id"] is None
     raw = api.get(f"/api/project/1/tasks/{created['id']}/raw_output", validate=False)
-    if sim.profile == "2.10":
+    if not since(sim.profile, "2.14"):
         assert raw.status_code == 404
     else:
         assert raw.headers["Content-Type"].startswith("text/plain") and "\x1b" not in raw.text
@@ -430,7 +433,7 @@ def test_task_errors(sim: Sim, spec: Spec) -> None:
     assert guest.post("/api/project/1/tasks", json={"template_id": 1}).status_code == 403
     assert member.post("/api/project/2/tasks", json={"template_id": 13}).status_code == 404
     missing = admin.post("/api/project/1/tasks", json={"template_id": 13}, validate=False)
-    assert missing.status_code == (500 if sim.profile == "2.10" else 404)
+    assert missing.status_code == (404 if since(sim.profile, "2.11") else 500)
     task = launch(member, {"template_id": 1})
     assert admin.delete(f"/api/project/1/tasks/{task['id']}").status_code == 400  # still active
     nobody = admin.post(f"/api/project/1/tasks/{task['id']}/stop")
@@ -454,11 +457,19 @@ def test_params_honouring(sim: Sim, spec: Spec) -> None:
     allowed = launch(api, dict(body, template_id=1))
     locked = launch(api, dict(body, template_id=4))
     state = {t["id"]: t for t in sim.state()["tasks"]}
-    if sim.profile == "2.10":
+    if not since(sim.profile, "2.11"):
         assert "params" not in allowed and allowed["limit"] == "web1, web2"
         got = api.get(f"/api/project/1/tasks/{locked['id']}").json()
         assert (got["debug"], got["dry_run"], got["diff"], got["limit"]) == (True, True, True, "web1, web2")
         assert state[locked["id"]]["effective"]["params"] == {"debug": True, "dry_run": True, "diff": True}
+        return
+    if not since(sim.profile, "2.14"):
+        # v2.11-v2.13: both forms count, the top-level flags are copied into params, and only debug
+        # needs the template's flag (v2.13)
+        sent = dict(body["params"], dry_run=True)
+        assert allowed["params"] == sent and locked["params"] == {k: v for k, v in sent.items() if k != "debug"}
+        assert api.get(f"/api/project/1/tasks/{allowed['id']}").json()["limit"] == "web1, web2"
+        assert state[allowed["id"]]["effective"]["hosts"] == ["web2"]
         return
     assert allowed["params"] == {"debug": True, "diff": True, "limit": ["web2"], "tags": ["a"], "skip_tags": ["b"]}
     assert locked["params"] == {"diff": True}
@@ -497,7 +508,7 @@ def test_queue_one_per_template_and_parallel(sim: Sim, spec: Spec) -> None:
     a_task = launch(api, {"template_id": 5})
     b_task = launch(api, {"template_id": 5})
     wait_status(api, a_task["id"], ("running",))
-    expected = ("running", "starting") if sim.profile != "2.10" else ("waiting",)
+    expected = ("running", "starting") if since(sim.profile, "2.16") else ("waiting",)
     assert api.get(f"/api/project/1/tasks/{b_task['id']}").json()["status"] in expected
     wait_status(api, b_task["id"], ("success",))
     sim.control("POST", "/_sim/config", json={"max_parallel_tasks": 1})
@@ -516,8 +527,8 @@ def test_stop_and_trap(sim: Sim, spec: Spec) -> None:
     wait_status(api, slow["id"], ("running",))
     assert api.post(f"/api/project/1/tasks/{slow['id']}/stop", json={}).status_code == 204
     assert api.get(f"/api/project/1/tasks/{slow['id']}").json()["status"] in ("stopping", "stopped")
-    # recorded 2.10.32: the killed process makes the run fail
-    wait_status(api, slow["id"], ("error",) if sim.profile == "2.10" else ("stopped",))
+    # recorded 2.10.32: the killed process makes the run fail (kept by the 2.13 profile: nothing dates the change)
+    wait_status(api, slow["id"], ("stopped",) if since(sim.profile, "2.16") else ("error",))
     forced = launch(api, {"template_id": 3})
     queued = launch(api, {"template_id": 3})
     wait_status(api, forced["id"], ("running",))
@@ -547,7 +558,7 @@ def test_confirm_and_reject(sim: Sim, spec: Spec) -> None:
     second = launch(api, {"template_id": 6})
     wait_status(api, second["id"], ("waiting_confirmation",))
     reject = api.post(f"/api/project/1/tasks/{second['id']}/reject", validate=False)
-    if sim.profile == "2.10":
+    if not since(sim.profile, "2.11"):
         assert reject.status_code == 404
         api.post(f"/api/project/1/tasks/{second['id']}/stop", json={})
         wait_status(api, second["id"], ("stopped",))

@@ -1,4 +1,5 @@
-"""Behaviours found in Semaphore's source and on a real 2.10.32 server (findings.md), beyond the reference.
+"""Behaviours found in Semaphore's source and on a real 2.10.32 server (docs/real-server-findings.md),
+beyond docs/server-behaviour.md.
 
 Each test names the finding section it covers. Start options are tested on extra simulator processes.
 """
@@ -14,6 +15,7 @@ import pytest
 import requests
 
 from conftest import PASSWORDS, Client, Sim
+from simversions import since
 
 BOLT_FIRST = 2147483646
 
@@ -178,7 +180,7 @@ def test_environment_merge(sim: Sim) -> None:
     plain = api.launch({"template_id": 14})
     empty_task_env = api.launch({"template_id": 14, "environment": ""})
     effective = {t["id"]: t["effective"]["environment"] for t in sim.state()["tasks"]}
-    expected = "1.0" if sim.profile == "2.10" else "2.0"  # template keys win until v2.15
+    expected = "2.0" if since(sim.profile, "2.16") else "1.0"  # template keys win until v2.15
     assert effective[merged["id"]] == {"app_version": expected, "extra": "x"}
     assert effective[plain["id"]] == {} and effective[empty_task_env["id"]] == {}
     before = len(sim.state()["tasks"])
@@ -200,13 +202,13 @@ def test_unknown_template_creates_no_task(sim: Sim) -> None:
     before = len(sim.state()["tasks"])
     for template_id in (13, 999):
         response = api.post("/api/project/1/tasks", {"template_id": template_id})
-        assert response.status_code == (500 if sim.profile == "2.10" else 404) and response.content == b""
+        assert response.status_code == (404 if since(sim.profile, "2.11") else 500) and response.content == b""
     assert len(sim.state()["tasks"]) == before
 
 
 def test_210_reject_route_missing_and_git_branch(sim: Sim) -> None:
-    if sim.profile != "2.10":
-        pytest.skip("2.10 only")
+    if since(sim.profile, "2.11"):
+        pytest.skip("reject exists from 2.11")
     sim.template(1, duration=0.2, output_lines=10)
     api = Client(sim)
     task = api.launch({"template_id": 1, "git_branch": "feature/x"})
@@ -237,7 +239,8 @@ def test_secure_cookie_with_https_web_host(bolt_https: Sim, sim: Sim) -> None:
 def test_terraform_auto_approve(sim: Sim) -> None:
     sim.template(6, duration=0.3, output_lines=12)
     api = Client(sim)
-    gated = sim.profile != "2.10"  # 2.10 has no params at all: always waits
+    has_params = since(sim.profile, "2.11")  # 2.10 has no params at all: always waits
+    gated = since(sim.profile, "2.16")  # v2.11-v2.15: the task's params.auto_approve alone
 
     def outcome(body: dict[str, Any]) -> str:
         task = api.launch(dict(body, template_id=6))
@@ -247,11 +250,12 @@ def test_terraform_auto_approve(sim: Sim) -> None:
         api.wait_end(task["id"])
         return str(status)
 
-    assert outcome({"params": {"auto_approve": True}}) == "waiting_confirmation"  # ignored without the flag
+    alone = "success" if has_params and not gated else "waiting_confirmation"  # 2.16+: ignored without the flag
+    assert outcome({"params": {"auto_approve": True}}) == alone
     sim.template(6, task_params={"allow_auto_approve": True})
-    assert outcome({"params": {"auto_approve": True}}) == ("success" if gated else "waiting_confirmation")
+    assert outcome({"params": {"auto_approve": True}}) == ("success" if has_params else "waiting_confirmation")
     assert outcome({}) == "waiting_confirmation"
-    if gated:
+    if has_params:
         assert api.get("/api/project/1/templates/6").json()["task_params"]["allow_auto_approve"] is True
     sim.template(6, task_params={"allow_auto_approve": False, "auto_approve": True})
     assert outcome({}) == ("success" if gated else "waiting_confirmation")
@@ -259,8 +263,8 @@ def test_terraform_auto_approve(sim: Sim) -> None:
 
 # ---- 10., 11. TOTP and login body --------------------------------------------------------------
 def test_wrong_totp_code(sim: Sim) -> None:
-    if sim.profile == "2.10":
-        pytest.skip("no TOTP in 2.10")
+    if not since(sim.profile, "2.12"):
+        pytest.skip("no TOTP before 2.12")
     session = requests.Session()
     assert session.post(sim.url + "/api/auth/login", json={"auth": "totpuser", "password": PASSWORDS["totpuser"]},
                         timeout=10).status_code == 204

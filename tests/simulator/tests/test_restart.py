@@ -5,6 +5,7 @@ was running shows ``running`` for ever, with no new output and no ``end``. When 
 process dies (issue 3681) the in-memory pool still counts the task as active, so it blocks its
 template and the parallel limits until it is stopped with force. ``POST /_sim/restart`` and
 ``POST /_sim/tasks/{id}/kill`` reproduce both; these tests pin what they do.
+§n: docs/server-behaviour.md.
 """
 from __future__ import annotations
 

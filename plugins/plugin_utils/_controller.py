@@ -89,7 +89,8 @@ def no_log_values(argument_spec, params):
     """The values AnsibleModule masks in a result: every string inside an option marked no_log.
 
     The same values AnsibleModule collects (its own helper for this is private to ansible-core):
-    strings, and numbers written as strings, at any depth of the option's value, dict keys aside.
+    strings, and numbers written as strings, at any depth of the option's value, dict keys aside;
+    and so on down the suboptions of a dict or list-of-dicts option.
     """
     found = set()
 
@@ -108,8 +109,16 @@ def no_log_values(argument_spec, params):
                 found.add(text)
 
     for name, option in argument_spec.items():
-        if option.get('no_log') and params.get(name) is not None:
-            collect(params[name])
+        value = params.get(name)
+        if value is None:
+            continue
+        if option.get('no_log'):
+            collect(value)
+        if option.get('options'):
+            # Suboptions (a dict, or a list of dicts) carry their own no_log flags.
+            for element in value if isinstance(value, list) else [value]:
+                if isinstance(element, dict):
+                    found |= no_log_values(option['options'], element)
     return found
 
 

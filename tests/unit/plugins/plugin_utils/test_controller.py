@@ -12,7 +12,14 @@ import time
 
 import pytest
 
-from ansible_collections.semaphore.api.plugins.modules import semaphore_task, semaphore_task_info, semaphore_token, semaphore_token_info
+from ansible_collections.semaphore.api.plugins.modules import (
+    semaphore_environment,
+    semaphore_key,
+    semaphore_task,
+    semaphore_task_info,
+    semaphore_token,
+    semaphore_token_info,
+)
 from ansible_collections.semaphore.api.plugins.plugin_utils._controller import ControllerModule, ModuleExit, no_log_values, process_environment
 from ansible_collections.semaphore.api.tests.unit.plugins.module_utils.fake_http import answer, login_answer
 
@@ -138,6 +145,17 @@ def test_no_log_values_are_the_strings_inside_no_log_options():
     spec = {'password': {'no_log': True}, 'secret_environment': {'no_log': True}, 'name': {}}
     params = {'password': 'pw', 'name': 'visible', 'secret_environment': {'KEY': 'v1', 'N': 42, 'FLAG': True, 'L': ['v2']}}
     assert no_log_values(spec, params) == {'pw', 'v1', '42', 'v2'}
+
+
+def test_no_log_suboptions_are_masked_as_ansible_module_masks_them():
+    """A list of dicts (environment secrets) and a dict (a key's ssh secret) with no_log suboptions."""
+    from ansible.module_utils.common.parameters import _list_no_log_values  # the module path's own helper
+    spec = semaphore_environment.SPEC['argument_spec']
+    params = {'secrets': [{'name': 'db_password', 'value': 'v-1', 'type': 'var'}, {'name': 'T', 'value': 'v-2', 'type': 'env'}]}
+    assert no_log_values(spec, params) == {'v-1', 'v-2'} == _list_no_log_values(spec, params)
+    spec = semaphore_key.SPEC['argument_spec']
+    params = {'ssh': {'login': 'deploy', 'private_key': 'PEM', 'passphrase': 'pp'}, 'login_password': None}
+    assert no_log_values(spec, params) == {'PEM', 'pp'} == _list_no_log_values(spec, params)
 
 
 def test_exit_is_not_stopped_by_a_broad_except():

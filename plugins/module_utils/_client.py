@@ -510,6 +510,28 @@ class SemaphoreClient:
             return as_id(inventory, 'inventory')
         return _pick_by_name('inventory', inventory, self.list_inventories(project_id))['id']
 
+    # -- project resources: projects, keys, repositories, inventories, environments (§13) ---------
+
+    def list_objects(self, path):
+        return self.request('GET', path) or []
+
+    def get_object(self, path):
+        return self.request('GET', path)
+
+    def create_object(self, path, body):
+        """POST a new object: 201 with it, or (2.10: keys, repositories, environments) 204 and no
+        body. Never retried: a second copy would create a second object (names are not unique)."""
+        return self.request('POST', path, body, expected=(201, 200, 204), retry=False)
+
+    def update_object(self, path, body):
+        """PUT the whole object (fields left out are reset, §13): 204. Not retried either: an
+        environment's body can carry secrets to create."""
+        self.request('PUT', path, body, expected=(204, 200), retry=False, parse=None)
+
+    def delete_object(self, path):
+        """DELETE: 204; 400 with ``inUse`` when other objects use it (§13)."""
+        self.request('DELETE', path, expected=(204, 200), parse=None)
+
     # -- tasks (§6) ---------------------------------------------------------------
 
     def task_path(self, project_id, task_id=None, suffix=''):

@@ -1,0 +1,192 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) semaphore.api contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This module_utils file is private to the semaphore.api collection: its API may change without notice.
+
+"""The project resources the engine of module_utils/_resources.py manages, declared one by one.
+
+Each declaration says where the objects live, which option sets which API field, which options
+name other resources, and what is write-only. How the server treats each: §13 of
+docs/server-behaviour.md.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.semaphore.api.plugins.module_utils._client import SemaphoreError
+from ansible_collections.semaphore.api.plugins.module_utils._resources import Field, Resource
+
+KEY_TYPES = ('none', 'ssh', 'login_password')
+INVENTORY_TYPES = ('static', 'static-yaml', 'file', 'terraform-workspace', 'tofu-workspace')
+SECRET_TYPES = ('var', 'env')
+
+
+class ProjectResource(Resource):
+    """A project; deleting it deletes everything in it."""
+
+    def __init__(self):
+        super().__init__('project', 'projects', (
+            Field('name'),
+            Field('alert', kind='bool'),
+            Field('alert_chat'),
+            Field('max_parallel_tasks', kind='int'),
+        ), scoped=False)
+
+
+class KeyResource(Resource):
+    """An access key. Its secret is write-only on every version: the server never shows it, so a
+    changed secret cannot be seen; it is sent when the key is created or its type changes
+    (``update_secret: on_create``) or on every run (``always``)."""
+
+    def __init__(self):
+        super().__init__('key', 'keys', (Field('name'), Field('type')),
+                         secret_fields=('ssh', 'login_password', 'string', 'override_secret'))
+
+    def complete(self, reconciler, current, desired):
+        params = reconciler.params
+        if current is None and not params.get('type'):
+            raise SemaphoreError('type is needed to create key {0!r} (none, ssh or login_password)'.format(params['name']))
+        if self._sends_secret(params, current):
+            kind = params.get('type') or current.get('type')
+            if kind in ('ssh', 'login_password') and not params.get(kind):
+                raise SemaphoreError('{0} is needed to {1} key {2!r} of type {0}'.format(
+                    kind, 'create' if current is None else 'send the secret of', params['name']))
+
+    @staticmethod
+    def _sends_secret(params, current):
+        if current is None or params.get('update_secret') == 'always':
+            return True
+        return bool(params.get('type')) and params['type'] != current.get('type')
+
+    def secret_body(self, params, current):
+        if not self._sends_secret(params, current):
+            # Without override_secret the server changes the name only (§13).
+            return {'override_secret': False}, None
+        kind = params.get('type') or current.get('type')
+        body = {'override_secret': True, 'type': kind}
+        if kind in ('ssh', 'login_password'):
+            # Every field of the secret object, empty strings for those not given (as the web UI sends).
+            fields = ('login', 'passphrase', 'private_key') if kind == 'ssh' else ('login', 'password')
+            body[kind] = dict((field, params[kind].get(field) or '') for field in fields)
+        return body, 'secret'
+
+
+class RepositoryResource(Resource):
+    """A git repository of a project, with the key that clones it."""
+
+    def __init__(self):
+        super().__init__('repository', 'repositories', (
+            Field('name'),
+            Field('git_url'),
+            Field('git_branch'),
+            Field('ssh_key', api='ssh_key_id', reference='key'),
+        ))
+
+    def complete(self, reconciler, current, desired):
+        if current is None and 'ssh_key_id' not in desired:
+            # Semaphore needs a key even for a public repository (§13): every project has one of type none.
+            keys = [key for key in reconciler.objects(reconciler.resources['key']) if key.get('type') == 'none']
+            if not keys:
+                raise SemaphoreError('ssh_key is needed: project {0} has no key of type none to clone a public '
+                                     'repository with'.format(reconciler.project_id))
+            desired['ssh_key_id'] = min(key['id'] for key in keys)
+
+
+class InventoryResource(Resource):
+    """An inventory: its text (static, static-yaml), a path in a repository (file), or a Terraform workspace."""
+
+    def __init__(self):
+        super().__init__('inventory', 'inventory', (
+            Field('name'),
+            Field('type'),
+            Field('inventory'),
+            Field('ssh_key', api='ssh_key_id', reference='key'),
+            Field('become_key', api='become_key_id', reference='key'),
+            Field('repository', api='repository_id', reference='repository'),
+        ))
+
+    def complete(self, reconciler, current, desired):
+        if current is None and not desired.get('type'):
+            raise SemaphoreError('type is needed to create inventory {0!r}'.format(reconciler.params['name']))
+
+
+class EnvironmentResource(Resource):
+    """An environment: extra variables, environment variables, and write-only secrets.
+
+    The secrets listed are the environment's secrets: a missing one is created, one no longer listed
+    is deleted, and with ``update_secret: always`` each is deleted and created again with its value
+    (Semaphore 2.10 cannot update one in place, §13).
+    """
+
+    def __init__(self):
+        super().__init__('environment', 'environment', (
+            Field('name'),
+            Field('extra_vars', api='json', kind='json'),
+            Field('env_vars', api='env', kind='json'),
+        ), secret_fields=('password',))  # the legacy vault password comes back in clear: never shown
+
+    def shown(self, obj):
+        shown = super().shown(obj)
+        if shown and shown.get('secrets'):
+            shown['secrets'] = [dict((key, item.get(key)) for key in ('id', 'name', 'type')) for item in shown['secrets']]
+        return shown
+
+    def complete(self, reconciler, current, desired):
+        if current is None and 'json' not in desired:
+            desired['json'] = {}  # the server refuses an environment without extra variables (§13)
+        names = [(secret['type'], secret['name']) for secret in reconciler.params.get('secrets') or []]
+        twice = sorted(set('{0} {1}'.format(*pair) for pair in names if names.count(pair) > 1))
+        if twice:
+            raise SemaphoreError('secrets: each name may appear once per type; repeated: {0}'.format(', '.join(twice)))
+
+    def secret_body(self, params, current):
+        wanted = params.get('secrets')
+        if wanted is None:
+            return {}, None
+        existing = dict(((item.get('type') or 'var', item.get('name')), item.get('id'))
+                        for item in (current or {}).get('secrets') or [])
+        operations = []
+        for secret in wanted:
+            pair = (secret['type'], secret['name'])
+            if pair in existing and params.get('update_secret') != 'always':
+                continue
+            if pair in existing:
+                operations.append({'id': existing[pair], 'name': secret['name'], 'type': secret['type'], 'operation': 'delete'})
+            operations.append({'name': secret['name'], 'type': secret['type'], 'secret': secret['value'], 'operation': 'create'})
+        kept = set((secret['type'], secret['name']) for secret in wanted)
+        operations.extend({'id': secret_id, 'name': name, 'type': kind, 'operation': 'delete'}
+                          for (kind, name), secret_id in existing.items() if (kind, name) not in kept)
+        if not operations:
+            return {}, None
+        return {'secrets': operations}, 'secrets'
+
+
+RESOURCES = dict((resource.kind, resource) for resource in (
+    ProjectResource(), KeyResource(), RepositoryResource(), InventoryResource(), EnvironmentResource()))
+
+# Options every resource module has besides its fields; documented in doc_fragments/resource.py
+# (PROJECT_ARGSPEC: semaphore_project, whose objects belong to no project).
+PROJECT_ARGSPEC = dict(
+    name=dict(type='str', required=True),
+    id=dict(type='int'),
+    state=dict(type='str', choices=['present', 'absent'], default='present'),
+)
+RESOURCE_ARGSPEC = dict(PROJECT_ARGSPEC, project=dict(type='str', required=True))
+
+
+def project_contents(client, project):
+    """A project and what it holds, as semaphore_project_info returns it (no secret anywhere)."""
+    project_id = client.resolve_project(project)
+    result = {'project': client.get_project(project_id)}
+    for kind, key in (('key', 'keys'), ('repository', 'repositories'), ('inventory', 'inventories')):
+        resource = RESOURCES[kind]
+        result[key] = [resource.shown(item) for item in client.list_objects(resource.list_path(project_id))]
+    environments = RESOURCES['environment']
+    # The list leaves the secrets out (2.10 shows null): each environment is read for its secrets' names.
+    result['environments'] = [environments.shown(client.get_object(environments.item_path(project_id, item['id'])))
+                              for item in client.list_objects(environments.list_path(project_id))]
+    result['templates'] = client.list_templates(project_id)
+    result['msg'] = "project '{0}': {1} keys, {2} repositories, {3} inventories, {4} environments, {5} templates".format(
+        result['project'].get('name'), len(result['keys']), len(result['repositories']), len(result['inventories']),
+        len(result['environments']), len(result['templates']))
+    return result

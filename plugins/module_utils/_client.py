@@ -33,7 +33,7 @@ except ImportError as exc:  # pragma: no cover - reported by the module through 
     REQUESTS_IMPORT_ERROR = exc
 
 
-USER_AGENT = 'semaphore.api-ansible-collection/2.1.0'  # galaxy.yml's version (a unit test checks)
+USER_AGENT = 'semaphore.api-ansible-collection/2.2.0'  # galaxy.yml's version (a unit test checks)
 
 # Statuses after which a repeated request is harmless for idempotent calls.
 RETRYABLE_STATUSES = frozenset((429, 502, 503, 504))

@@ -331,6 +331,95 @@ def read_steps(rec: Recorder) -> None:
     rec.call("launch invalid json", "POST", "/api/project/{project_id}/tasks", raw="{not json", project_id=pid)
 
 
+# Not a key: a placeholder the server stores like one (it checks only that the field is not empty).
+RECORDED_PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nrecorded-placeholder\n-----END OPENSSH PRIVATE KEY-----"
+
+
+def _created_id(rec: Recorder, response: requests.Response, step: str, path: str, name: str, **ids: Any) -> int:
+    """The id of an object just created: from a 201 answer, or (2.10: keys, repositories,
+    environments answer 204) from the list, the newest object of that name (§13)."""
+    if response.content:
+        return int(response.json()["id"])
+    listed = rec.call(step, "GET", path, **ids).json()
+    return max(item["id"] for item in listed if item["name"] == name)
+
+
+def _login(rec: Recorder) -> None:
+    """An unrecorded login when the group runs alone (the auth group logs in otherwise)."""
+    if not rec.session.cookies.get("semaphore"):
+        rec.request("POST", "/api/auth/login", "cookie", {"auth": rec.username, "password": rec.password})
+        rec.version = rec.request("GET", "/api/info").json()["version"]
+
+
+def resource_steps(rec: Recorder) -> None:
+    """A project of its own with a key, a repository, an inventory and an environment (§13): create,
+    read, update, a validation error, a reference to a missing key, a delete of a key in use, delete."""
+    _login(rec)
+    rec.secret(RECORDED_PRIVATE_KEY, "password")
+    pid = rec.call("project create", "POST", "/api/projects",
+                   body={"name": "Recorded resources", "alert": False, "max_parallel_tasks": 0}).json()["id"]
+    keys = "/api/project/{project_id}/keys"
+    rec.call("project keys", "GET", keys, project_id=pid)
+    rec.call("project environments", "GET", "/api/project/{project_id}/environment", project_id=pid)
+    key_body = {"name": "deploy", "type": "ssh", "project_id": pid,
+                "ssh": {"login": "deploy", "passphrase": "", "private_key": RECORDED_PRIVATE_KEY}}
+    key_id = _created_id(rec, rec.call("key create", "POST", keys, body=key_body, project_id=pid),
+                         "keys after create", keys, "deploy", project_id=pid)
+    key = rec.call("key", "GET", keys + "/{key_id}", project_id=pid, key_id=key_id).json()
+    rec.call("key rename", "PUT", keys + "/{key_id}", project_id=pid, key_id=key_id,
+             body=dict(key, name="deploy key", override_secret=False))
+    rec.call("key without its private key", "POST", keys, project_id=pid,
+             body={"name": "broken", "type": "ssh", "project_id": pid, "ssh": {"login": "", "passphrase": "", "private_key": ""}})
+    repos = "/api/project/{project_id}/repositories"
+    repo_body = {"name": "playbooks", "project_id": pid, "git_url": "https://git.example.com/p.git",
+                 "git_branch": "main", "ssh_key_id": key_id}
+    repo_id = _created_id(rec, rec.call("repository create", "POST", repos, body=repo_body, project_id=pid),
+                          "repositories after create", repos, "playbooks", project_id=pid)
+    rec.call("repository with a missing key", "POST", repos, project_id=pid, body=dict(repo_body, name="x", ssh_key_id=999999))
+    rec.call("repository without a branch", "POST", repos, project_id=pid, body=dict(repo_body, name="y", git_branch=""))
+    repo = rec.call("repository", "GET", repos + "/{repository_id}", project_id=pid, repository_id=repo_id).json()
+    rec.call("repository update", "PUT", repos + "/{repository_id}", project_id=pid, repository_id=repo_id,
+             body=dict(repo, git_branch="develop"))
+    inventories = "/api/project/{project_id}/inventory"
+    inventory = rec.call("inventory create", "POST", inventories, project_id=pid, body={
+        "name": "production", "project_id": pid, "type": "static", "inventory": "[web]\nweb1\n",
+        "ssh_key_id": key_id, "become_key_id": None}).json()
+    rec.call("inventory", "GET", inventories + "/{inventory_id}", project_id=pid, inventory_id=inventory["id"])
+    rec.call("inventory update", "PUT", inventories + "/{inventory_id}", project_id=pid, inventory_id=inventory["id"],
+             body=dict(inventory, inventory="[web]\nweb1\nweb2\n"))
+    _environment_steps(rec, pid)
+    rec.call("key in use", "DELETE", keys + "/{key_id}", project_id=pid, key_id=key_id)
+    rec.call("inventory delete", "DELETE", inventories + "/{inventory_id}", project_id=pid, inventory_id=inventory["id"])
+    rec.call("repository delete", "DELETE", repos + "/{repository_id}", project_id=pid, repository_id=repo_id)
+    rec.call("key delete", "DELETE", keys + "/{key_id}", project_id=pid, key_id=key_id)
+    rec.call("key gone", "GET", keys + "/{key_id}", project_id=pid, key_id=key_id)
+    project = rec.call("project", "GET", "/api/project/{project_id}", project_id=pid).json()
+    rec.call("project update", "PUT", "/api/project/{project_id}", project_id=pid, body=dict(project, max_parallel_tasks=2))
+    rec.call("project delete", "DELETE", "/api/project/{project_id}", project_id=pid)
+
+
+def _environment_steps(rec: Recorder, pid: int) -> None:
+    """An environment with secrets: created, listed (no secrets), read (secrets by name), one replaced."""
+    environments = "/api/project/{project_id}/environment"
+    rec.secret("recorded-secret-value-1", "password")
+    rec.secret("recorded-secret-value-2", "password")
+    body = {"name": "production", "project_id": pid, "json": "{\"a\": 1}", "env": "{}",
+            "secrets": [{"name": "db_password", "type": "var", "secret": "recorded-secret-value-1", "operation": "create"}]}
+    env_id = _created_id(rec, rec.call("environment create", "POST", environments, body=body, project_id=pid),
+                         "environments after create", environments, "production", project_id=pid)
+    rec.call("environment without extra variables", "POST", environments, project_id=pid,
+             body={"name": "bare", "project_id": pid})
+    environment = rec.call("environment", "GET", environments + "/{environment_id}", project_id=pid,
+                           environment_id=env_id).json()
+    secret_id = environment["secrets"][0]["id"]
+    rec.call("environment secret replaced", "PUT", environments + "/{environment_id}", project_id=pid, environment_id=env_id,
+             body=dict(environment, secrets=[
+                 {"id": secret_id, "name": "db_password", "type": "var", "operation": "delete"},
+                 {"name": "db_password", "type": "var", "secret": "recorded-secret-value-2", "operation": "create"}]))
+    rec.call("environment after", "GET", environments + "/{environment_id}", project_id=pid, environment_id=env_id)
+    rec.call("environment delete", "DELETE", environments + "/{environment_id}", project_id=pid, environment_id=env_id)
+
+
 # group name -> steps; the groups run in this order and share ``rec.ids``
 SCENARIO: list[tuple[str, Callable[[Recorder], None]]] = [
     ("auth", auth_steps),
@@ -342,6 +431,7 @@ SCENARIO: list[tuple[str, Callable[[Recorder], None]]] = [
     ("statuses", status_steps),
     ("confirm", confirm_steps),
     ("reads", read_steps),
+    ("resources", resource_steps),
 ]
 
 
@@ -374,12 +464,20 @@ def main() -> None:
     parser.add_argument("--password", default=os.environ.get("SEMAPHORE_PASSWORD"),
                         help="default: $SEMAPHORE_PASSWORD")
     parser.add_argument("--out", required=True, type=Path, help="directory for the JSON files")
+    parser.add_argument("--only", action="append", help="record only this group (repeatable); it runs alone")
     args = parser.parse_args()
     if not args.password:
         parser.error("--password or $SEMAPHORE_PASSWORD is required")
     rec = Recorder(args.url, args.username, args.password)
     started = time.monotonic()
-    run_scenario(rec)
+    if args.only:
+        for name, steps in SCENARIO:
+            if name in args.only:
+                rec.current = []
+                steps(rec)
+                rec.groups[name] = rec.current
+    else:
+        run_scenario(rec)
     write(rec, args.out)
     print(f"recorded {sum(len(g) for g in rec.groups.values())} exchanges of {rec.version} "
           f"in {time.monotonic() - started:.0f} s into {args.out}", file=sys.stderr)

@@ -30,6 +30,8 @@ from ansible_collections.semaphore.api.plugins.module_utils._client import (
 )
 from ansible_collections.semaphore.api.plugins.module_utils._versions import older_than, shown, since
 
+# What ``GET …/{id}/refs`` lists: the objects that use one (§13).
+REFERRING_KINDS = (('templates', 'template'), ('inventories', 'inventory'), ('repositories', 'repository'))
 # Shown in a diff in place of a secret that would be sent.
 SECRET_SHOWN = '(secret, write-only)'
 
@@ -363,11 +365,19 @@ class Reconciler:
             self.resource.kind, name, 'would be ' if self.check_mode else ''), before, {})
 
     def in_use(self, exc, current):
-        """A delete refused because other objects use this one: 400 with ``inUse`` (§13)."""
+        """A delete refused because other objects use this one: 400 with ``inUse`` (§13). The
+        server's text always says "templates"; its ``/refs`` tells which objects they are."""
         if exc.status != 400 or 'in use' not in (exc.server_message or ''):
             return exc
-        return SemaphoreError('{0} {1!r} (id {2}) is in use: {3}; change or delete what uses it first'.format(
-            self.resource.kind, self.params['name'], current['id'], exc.server_message))
+        try:
+            refs = self.client.get_object(self.item(current['id']) + '/refs') or {}
+        except SemaphoreError:
+            refs = {}
+        users = ['{0} {1!r}'.format(kind, item.get('name')) for group, kind in REFERRING_KINDS
+                 for item in refs.get(group) or []]
+        return SemaphoreError('{0} {1!r} (id {2}) is in use{3}; change or delete {4} first'.format(
+            self.resource.kind, self.params['name'], current['id'],
+            ' by ' + ', '.join(users) if users else ': ' + exc.server_message, 'them' if users else 'what uses it'))
 
 
 def run_resource_module(module, resource, resources):

@@ -78,6 +78,11 @@ class FakeServer:
         return item
 
     def get_object(self, path):
+        if path.endswith('/refs'):
+            key_id = int(path.split('/')[-2])
+            return {'templates': [], 'inventories': [], 'repositories': [
+                {'id': repo['id'], 'name': repo['name']} for repo in self.objects['/project/1/repositories']
+                if repo['ssh_key_id'] == key_id]}
         return copy.deepcopy(self._find(path)[1])
 
     def create_object(self, path, body):
@@ -225,7 +230,7 @@ def test_a_key_in_use_is_not_deleted_and_the_message_says_why():
     server = FakeServer()
     run(server, 'key', **ssh_key())
     run(server, 'repository', name='playbooks', git_url='https://example.com/p.git', git_branch='main', ssh_key='deploy')
-    with pytest.raises(SemaphoreError, match=r"key 'deploy' \(id 101\) is in use: Access Key is in use"):
+    with pytest.raises(SemaphoreError, match=r"key 'deploy' \(id 101\) is in use by repository 'playbooks'; change or delete them"):
         run(server, 'key', name='deploy', state='absent')
     run(server, 'repository', name='playbooks', state='absent')
     assert run(server, 'key', name='deploy', state='absent')['changed']
@@ -286,3 +291,17 @@ def test_the_project_info_holds_no_secret():
     assert info['environments'][1]['secrets'] == [{'id': 103, 'name': 'pw', 'type': 'var'}]
     text = json.dumps(info)
     assert 'vault-pass' not in text and 's3cret' not in text and PRIVATE_KEY not in text
+
+
+def test_without_refs_the_servers_own_words_say_why():
+    class NoRefs(FakeServer):
+        def get_object(self, path):
+            if path.endswith('/refs'):
+                raise SemaphoreNotFoundError('GET', path, 404)
+            return super().get_object(path)
+
+    server = NoRefs()
+    run(server, 'key', **ssh_key())
+    run(server, 'repository', name='playbooks', git_url='https://example.com/p.git', git_branch='main', ssh_key='deploy')
+    with pytest.raises(SemaphoreError, match="is in use: Access Key is in use by one or more templates; change or delete what uses it"):
+        run(server, 'key', name='deploy', state='absent')

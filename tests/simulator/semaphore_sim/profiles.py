@@ -80,11 +80,39 @@ class Profile:
     status_rejected: bool
     # Recorded against the real 2.10.32 (tests/simulator/recordings): logout blanks the cookie as
     # ``semaphore=; Path=/; Expires=<a week ago>``; templates have no ``vault_key_id`` (``vaults`` is [] in
-    # the single GET, null in the list);
-    # inventories carry ssh_key_id, become_key_id, holder_id, repository_id.
+    # the single GET, null in the list).
     logout_cookie_week_ago: bool
     template_vaults_list: bool
-    inventory_key_fields: bool
+    # §13 keys, repositories, inventories, environments. Creating a key, repository or environment
+    # answers 201 with the object from v2.11 (upstream PR 2553; the Terraform provider needs 2.11.2),
+    # 2.10 answers 204 with no body.
+    create_answers_object: bool
+    # §13: an environment secret's ``update`` works from v2.11 (same PR, by inference); 2.10 drops the
+    # connection on BoltDB and does nothing on SQL. From about v2.16 an empty ``secret`` renames only
+    # and a type change is ignored; 2.11 - 2.14 blank the value.
+    env_secret_update: bool
+    env_secret_empty_keeps: bool
+    # §13, newest keys code: a key PUT checks the body's ``id`` and ``project_id`` (400; 2.10 trusts the
+    # body and drops the connection without ``project_id``); key reads show ``ssh: {}`` and
+    # ``login_password: {}`` (no ``string``, no ``override_secret``); AccessKey.Validate checks only the
+    # name. Not placed in a release (perhaps after 2.18): as every unplaced change here, from 2.16 on.
+    key_put_checks_ids: bool
+    key_read_dto: bool
+    key_validates_secret: bool
+    # §13 inventories: the JSON name of the holder (``holder_id``; ``template_id`` in newer code, the
+    # column was renamed in v2.11.5, the JSON name is not dated) and whether ``tofu-workspace`` is
+    # accepted (by 2.16.51 at the latest, first release unknown).
+    inventory_holder_field: str
+    inventory_tofu: bool
+    # §13: the Empty environment of a new project has ``env: "{}"`` in the newest code (null in 2.10;
+    # not dated).
+    empty_environment_env: bool
+    # §13, newest code (2026): a repository or environment create returns after its 400 "Project ID in
+    # body and URL must be the same" (2.10 and the 2.16-era code go on with the body's project id), and
+    # an environment secret's delete/update checks that it belongs to the environment (400; before, a
+    # project key's id drops the connection and another environment's secret is deleted).
+    create_checks_project: bool
+    env_secret_owner_check: bool
     # Recorded 2.10.32: a plain stop kills a running process and the run then fails ("Running app
     # failed"), so it ends in ``error``; a forced stop saves ``stopped`` with ``end`` null, and ``end``
     # only once the killed run has wound down.
@@ -135,7 +163,11 @@ _2_10 = Profile(
     output_batched=False, output_order_tiebreak=False, env_task_wins=False, env_empty_template_ok=False,
     terraform_auto_approve_needs_template=False,
     status_rejected=False,
-    logout_cookie_week_ago=True, template_vaults_list=True, inventory_key_fields=True,
+    logout_cookie_week_ago=True, template_vaults_list=True,
+    create_answers_object=False, env_secret_update=False, env_secret_empty_keeps=False,
+    key_put_checks_ids=False, key_read_dto=False, key_validates_secret=True,
+    inventory_holder_field="holder_id", inventory_tofu=False, empty_environment_env=False,
+    create_checks_project=False, env_secret_owner_check=False,
     stop_kill_ends_in_error=True, force_stop_end_later=True, bolt_expired_tokens_valid=True,
 )
 
@@ -167,6 +199,7 @@ _2_13 = replace(
     unknown_template_status=404,  # §6.1: 404 from v2.11
     output_task_field=False,  # §6.4: v2.12-v2.15 lines are {task_id, time, output}
     status_rejected=True,  # §6.6, §7: /tasks/{id}/reject and status rejected from v2.11
+    create_answers_object=True, env_secret_update=True,  # §13: v2.11 (upstream PR 2553)
 )
 
 _2_16 = replace(
@@ -184,8 +217,13 @@ _2_16 = replace(
     env_task_wins=True,  # findings b
     terraform_auto_approve_needs_template=True,  # findings e
     # as §3, §6 and §6.6 describe them, where the 2.10.32 recordings differ
-    logout_cookie_week_ago=False, template_vaults_list=False, inventory_key_fields=False,
+    logout_cookie_week_ago=False, template_vaults_list=False,
     stop_kill_ends_in_error=False, force_stop_end_later=False,
+    env_secret_empty_keeps=True,  # §13: after 2.14 (a report on 2.14 still loses the value)
+    # §13: not dated; unplaced newer behaviour starts at 2.16 (2.13 keeps 2.10's)
+    key_put_checks_ids=True, key_read_dto=True, key_validates_secret=False,
+    inventory_holder_field="template_id", empty_environment_env=True,
+    inventory_tofu=True,  # §13: accepted by 2.16.51
 )
 
 _2_18 = replace(
@@ -200,6 +238,7 @@ _2_18 = replace(
     tasks_last_paging=True,  # §6.2: 2026
     output_stage_id=True,  # §6.4: v2.17
     env_empty_template_ok=True,  # findings b
+    create_checks_project=True, env_secret_owner_check=True,  # §13: newest code only
 )
 
 PROFILES: dict[str, Profile] = {profile.name: profile for profile in (_2_10, _2_13, _2_16, _2_18)}

@@ -26,9 +26,19 @@ LOG = logging.getLogger("semaphore_sim")
 # §2.3: role -> permission bits (run tasks 1, update project 2, manage resources 4, manage users 8).
 ROLE_PERMISSIONS = {"owner": 15, "manager": 5, "task_runner": 1, "guest": 0}
 PERM_RUN = 1
+PERM_UPDATE = 2  # §13: update or delete the project (owner)
 PERM_MANAGE = 4
 
 TERMINAL = ("success", "error", "stopped")  # §7
+# §13: a project's resources (attributes of Project, each with its own id sequence), and which fields
+# of which objects refer to each kind.
+RESOURCE_KINDS = ("keys", "repositories", "inventories", "environments")
+REFERRING_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "keys": {"repositories": ("ssh_key_id",), "inventories": ("ssh_key_id", "become_key_id")},
+    "repositories": {"templates": ("repository_id",), "inventories": ("repository_id",)},
+    "inventories": {"templates": ("inventory_id",)},
+    "environments": {"templates": ("environment_id",)},
+}
 SESSION_INACTIVITY_NS = 7 * 24 * 3600 * 1_000_000_000  # §2.1 (a)
 OUTPUT_BATCH_LINES = 500  # §6.4: batches of up to 500 lines ...
 OUTPUT_BATCH_SECONDS = 0.5  # ... roughly every 500 ms
@@ -71,7 +81,16 @@ class Template:
 
 @dataclass
 class Project:
-    """A project with its members and resources."""
+    """A project with its members and resources (§13).
+
+    Each resource is a dict keyed by its id, with every field of its object: keys ``{id, name, type,
+    project_id, secret, environment_id}`` (``secret`` is the write-only value: a dict for ``ssh`` and
+    ``login_password``, a string for ``string``, None when empty; an environment's secrets are keys with
+    its ``environment_id`` and the name ``var.<name>`` or ``env.<name>``), repositories ``{id, name,
+    project_id, git_url, git_branch, ssh_key_id}``, inventories ``{id, name, project_id, inventory,
+    ssh_key_id, become_key_id, type, holder_id, repository_id}``, environments ``{id, name, project_id,
+    password, json, env}``.
+    """
 
     id: int
     name: str
@@ -81,6 +100,7 @@ class Project:
     inventories: dict[int, dict[str, Any]] = field(default_factory=dict)
     repositories: dict[int, dict[str, Any]] = field(default_factory=dict)
     environments: dict[int, dict[str, Any]] = field(default_factory=dict)
+    keys: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -233,6 +253,7 @@ class Store:  # pylint: disable=too-many-instance-attributes
         self.outputs: dict[int, list[tuple[int, str]]] = {}
         self.next_task_id = self.options.first_task_id
         self.next_session_id = 1
+        self.next_ids: dict[str, int] = {}  # per kind of RESOURCE_KINDS and "projects" (§13)
         self._load(seed)
 
     def _load(self, seed: dict[str, Any]) -> None:
@@ -247,10 +268,10 @@ class Store:  # pylint: disable=too-many-instance-attributes
             members = {by_name[name]: role for name, role in (raw.get("members") or {}).items()}
             data = {key: raw[key] for key in ("alert", "alert_chat", "max_parallel_tasks", "type") if key in raw}
             project = Project(id=int(raw["id"]), name=str(raw["name"]), created=created, members=members, data=data)
-            for kind in ("inventories", "repositories", "environments"):
+            for kind in RESOURCE_KINDS:
                 target = getattr(project, kind)
                 for item in raw.get(kind, []) or []:
-                    target[int(item["id"])] = dict(item)
+                    target[int(item["id"])] = dict(item, id=int(item["id"]), project_id=project.id)
             self.projects[project.id] = project
             for traw in raw.get("templates", []) or []:
                 tdata = {key: value for key, value in traw.items() if key not in ("id", "name", "playbook", "sim")}
@@ -259,6 +280,57 @@ class Store:  # pylint: disable=too-many-instance-attributes
                 template = Template(id=int(traw["id"]), project_id=project.id, name=str(traw["name"]),
                                     playbook=str(traw.get("playbook", "")), data=tdata, sim=sim)
                 self.templates[template.id] = template
+        self._complete_resources()
+
+    def _complete_resources(self) -> None:
+        """Id sequences after the seed's ids (one per table, as on SQL), then what the seed leaves out:
+        each project's key None (§13: every project has one; the seed's repositories and inventories use
+        it, as hack/seed-semaphore.py does on a real server) and the fields each object always has."""
+        self.next_ids = {"projects": max(self.projects, default=0) + 1}
+        for kind in RESOURCE_KINDS:
+            self.next_ids[kind] = max((i for p in self.projects.values() for i in getattr(p, kind)), default=0) + 1
+        for project in self.projects.values():
+            for key in project.keys.values():
+                key.setdefault("type", "none")
+                key.setdefault("secret", None)
+                key.setdefault("environment_id", None)
+            if not any(key["type"] == "none" for key in project.keys.values()):
+                self.add_resource(project, "keys", {"name": "None", "type": "none", "secret": None,
+                                                    "environment_id": None})
+            none_key = min(key_id for key_id, key in project.keys.items() if key["type"] == "none")
+            for repo in project.repositories.values():
+                repo.setdefault("git_branch", "")
+                repo.setdefault("ssh_key_id", none_key)
+            for inventory in project.inventories.values():
+                for name, value in (("inventory", ""), ("ssh_key_id", none_key), ("become_key_id", None),
+                                    ("type", "static"), ("holder_id", None), ("repository_id", None)):
+                    inventory.setdefault(name, value)
+            for env in project.environments.values():
+                for name, value in (("password", None), ("json", "{}"), ("env", None)):
+                    env.setdefault(name, value)
+
+    def add_resource(self, project: Project, kind: str, item: dict[str, Any]) -> dict[str, Any]:
+        """Store a new key, repository, inventory or environment with the next id of its kind."""
+        item = dict(item, id=self.next_ids[kind], project_id=project.id)
+        self.next_ids[kind] += 1
+        getattr(project, kind)[item["id"]] = item
+        return item
+
+    def referrers(self, project: Project, kind: str, obj_id: int) -> dict[str, list[dict[str, Any]]]:
+        """§13 ``…/{id}/refs``: the templates, inventories and repositories of the project that name the
+        object. BoltDB counts only an inventory's first ``*key_id`` field (``ssh_key_id``), so a key used
+        only as a become key is not referred to there; SQL's foreign keys cover both."""
+        fields = dict(REFERRING_FIELDS[kind])
+        if kind == "keys" and self.options.backend == "bolt":
+            fields["inventories"] = ("ssh_key_id",)
+        sources = {"templates": [dict(t.data, id=t.id, name=t.name) for t in self.templates.values()
+                                 if t.project_id == project.id],
+                   "inventories": list(project.inventories.values()),
+                   "repositories": list(project.repositories.values())}
+        return {group: [{"id": item["id"], "name": item.get("name", "")}
+                        for item in sorted(sources[group], key=lambda row: int(row["id"]))
+                        if any(item.get(name) == obj_id for name in fields.get(group, ()))]
+                for group in ("templates", "inventories", "repositories")}
 
     # ---- lookups -------------------------------------------------------------------------
     def find_user_by_login(self, auth: str) -> User | None:

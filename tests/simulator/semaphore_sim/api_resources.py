@@ -166,10 +166,13 @@ def sorted_rows(store: Store, kind: Kind, project: Project, rows: list[dict[str,
     if not honoured:
         column = "id" if is_bolt(store) else "name"
     rows = sorted(rows, key=lambda row: int(row["id"]))
+    # SQL compares text without case (MariaDB's default collation, seen on a real 2.10.32: "deploy"
+    # before "None"); BoltDB's Go sort compares bytes.
+    fold = (lambda text: text) if is_bolt(store) else str.casefold
     if column == "ssh_key":  # repositories: by the key's name
-        rows.sort(key=lambda row: str(project.keys.get(row.get("ssh_key_id"), {}).get("name", "")))
+        rows.sort(key=lambda row: fold(str(project.keys.get(row.get("ssh_key_id"), {}).get("name", ""))))
     elif column != "id":
-        rows.sort(key=lambda row: str(row.get(column) or ""))
+        rows.sort(key=lambda row: fold(str(row.get(column) or "")))
     if query.get("order") == "desc" and (honoured or not is_bolt(store)):
         rows.reverse()
     return rows

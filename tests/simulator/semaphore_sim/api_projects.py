@@ -22,14 +22,6 @@ SETTINGS = ("alert", "alert_chat", "max_parallel_tasks")
 GO_ZERO_TIME = parse_time("0001-01-01T00:00:00Z")  # what BoltDB keeps of a PUT without ``created`` (§13)
 
 
-def project_view(profile: Profile, project: Project) -> dict[str, Any]:
-    """§6 Project object (views.project_json), with Go's zero time written as Go writes it."""
-    data = views.project_json(profile, project)
-    if project.created == GO_ZERO_TIME:
-        data["created"] = "0001-01-01T00:00:00Z"
-    return data
-
-
 async def list_projects(request: web.Request) -> web.Response:
     """§6 GET /api/projects: admins see all; sorted by name; at most 200."""
     sim = sim_of(request)
@@ -37,13 +29,13 @@ async def list_projects(request: web.Request) -> web.Response:
     assert user is not None
     projects = [p for p in sim.store.projects.values() if user.admin or user.id in p.members]
     projects.sort(key=lambda p: p.name)
-    return send_json([project_view(sim.profile, p) for p in projects[:200]])
+    return send_json([views.project_json(sim.profile, p) for p in projects[:200]])
 
 
 async def get_project(request: web.Request) -> web.Response:
     """§6 GET /api/project/{id}."""
     project, _perms = project_of(request)
-    return send_json(project_view(sim_of(request).profile, project))
+    return send_json(views.project_json(sim_of(request).profile, project))
 
 
 async def add_project(request: web.Request) -> web.Response:
@@ -65,7 +57,7 @@ async def add_project(request: web.Request) -> web.Response:
     store.add_resource(project, "keys", {"name": "None", "type": "none", "secret": None, "environment_id": None})
     store.add_resource(project, "environments", {"name": "Empty", "password": None, "json": "{}",
                                                  "env": "{}" if sim.profile.empty_environment_env else None})
-    return send_json(project_view(sim.profile, replace(project, data=settings)), 201)
+    return send_json(views.project_json(sim.profile, replace(project, data=settings)), 201)
 
 
 def body_created(body: dict[str, Any]) -> int:

@@ -24,7 +24,9 @@ def fmt_time(ns: int | None, digits: int = 6) -> str | None:
     if ns is None:
         return None
     secs, frac = divmod(ns, 1_000_000_000)
-    text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs))
+    # The year padded by hand: strftime gives "1" for year 1, and Go's zero time is 0001-01-01 (§13).
+    stamp = time.gmtime(secs)
+    text = f"{stamp.tm_year:04d}" + time.strftime("-%m-%dT%H:%M:%S", stamp)
     if digits > 0:
         fraction = f"{frac:09d}"[:digits].rstrip("0")
         if fraction:

@@ -21,7 +21,8 @@ import sys
 
 import yaml
 
-from run import QUICK, ROOT, TPL_PARALLEL, VPY, Ansible, Sim, cleanup, uri_launch
+from cases import PARALLEL, QUICK
+from runner import PROJECT_ID, ROOT, TEMPLATE_IDS, VPY, Ansible, Sim, cleanup, uri_launch
 
 LOOP_SIZE = 10 if QUICK else 30
 VENVS = os.path.join(ROOT, 'build', 'venvs')
@@ -57,9 +58,10 @@ def main():
     sim = None
     try:
         sim = Sim('cores', workdir)
-        sim.control('POST', '/_sim/templates/{0}'.format(TPL_PARALLEL), {'duration': 0.5, 'output_lines': 10})
+        sim.set_template(PARALLEL, duration=0.5, output_lines=10)
         sim.control('POST', '/_sim/config', {'max_parallel_tasks': 1000})
-        module_args = {'url': sim.url, 'api_token': sim.token, 'project': 1, 'template': TPL_PARALLEL, 'wait': False}
+        module_args = {'url': sim.url, 'api_token': sim.token, 'project': PROJECT_ID, 'template': TEMPLATE_IDS[PARALLEL],
+                       'wait': False}
         for core, python, prefix in cores():
             if not os.path.exists(python):
                 errors.append('{0}: no venv at {1} (hack/matrix.sh {0} makes it)'.format(core, python))
@@ -80,7 +82,7 @@ def main():
     finally:
         if sim is not None:
             sim.stop()
-        cleanup()  # also a simulator whose start failed half-way
+        cleanup()  # ansible processes left by a failure (a simulator that failed to start stopped itself)
     print()
     print('A loop of {0} launches (semaphore_task, wait: false) per ansible-core, seconds per item'.format(LOOP_SIZE))
     print()

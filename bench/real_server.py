@@ -24,7 +24,8 @@ import time
 import requests
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run import QUICK, ROOT, Ansible, parse_stamp  # noqa: E402  pylint: disable=wrong-import-position
+from cases import QUICK  # noqa: E402  pylint: disable=wrong-import-position
+from runner import ROOT, Ansible, parse_stamp  # noqa: E402  pylint: disable=wrong-import-position
 
 CASES = (
     # (template, runs, use_websocket, output_lines)

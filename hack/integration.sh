@@ -20,11 +20,14 @@ cd "${repo}"
 if [[ ${1:-} == --against-simulator ]]; then
     shift
     config=${SEMAPHORE_SIM_DIR}/integration_config.yml
+    # The seed's admin (tests/simulator/seed.yml), from with-simulator.sh; quoted for YAML.
+    password=${SEMAPHORE_SIM_PASSWORD//\\/\\\\}
+    password=${password//\"/\\\"}
     cat >"${config}" <<CFG
 # Written by hack/integration.sh for one simulator run; not part of the source tree.
 semaphore_url: ${SEMAPHORE_URL}
-semaphore_username: admin
-semaphore_password: "Adm1n-Secret!"
+semaphore_username: ${SEMAPHORE_SIM_USERNAME}
+semaphore_password: "${password}"
 semaphore_project: Demo
 semaphore_template_success: Deploy app
 semaphore_template_failure: Failing job

@@ -1,11 +1,13 @@
 """Prepare any running Semaphore for the integration tests, and point them at it.
 
-Given the URL and an admin's credentials, this creates (or reuses, by name) through the REST API:
-a project, a "None" access key, a repository holding the playbooks of
-tests/integration/seed_playbooks/, an inventory, an environment and the task templates the
-integration tests, the demo and the benchmark use; then writes
-tests/integration/integration_config.yml so that `make integration` runs against that server.
-It configures a server; it never builds or starts one.
+Given the URL and an admin's credentials, this creates (or reuses, by name) through the REST API
+what the simulator's seed (tests/simulator/seed.yml) describes for the project (Demo): the
+project, its repository (holding the playbooks of tests/integration/seed_playbooks/), inventories
+(their hosts on a local connection), environment and the task templates the integration tests,
+the demo and the benchmark use, plus a "None" access key; the seed's `real_server` section says
+which playbook each template runs there. Then it writes tests/integration/integration_config.yml
+so that `make integration` runs against that server. It configures a server; it never builds or
+starts one, and creates no users.
 
 The server must be able to clone the repository: by default this command makes a local git
 repository of the seed playbooks (--repo-dir) and registers it as a file:// URL, which works when
@@ -23,35 +25,50 @@ import subprocess
 import sys
 
 import requests
+import yaml
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PLAYBOOKS = os.path.join(REPO_ROOT, 'tests', 'integration', 'seed_playbooks')
 CONFIG = os.path.join(REPO_ROOT, 'tests', 'integration', 'integration_config.yml')
 
-ALL_OVERRIDES = {
-    'allow_debug': True,
-    'allow_override_limit': True,
-    'allow_override_tags': True,
-    'allow_override_skip_tags': True,
-    'allow_override_inventory': True,
-}
+SEED = os.path.join(REPO_ROOT, 'tests', 'simulator', 'seed.yml')
+# The template fields of the seed that a real server gets as they are.
+TEMPLATE_FIELDS = ('app', 'description', 'allow_override_args_in_task', 'allow_override_branch_in_task',
+                   'allow_parallel_tasks', 'task_params')
 
-# name -> template fields beyond the common ones. Names match the simulator's seed (tests/simulator/seed.yml).
-TEMPLATES = {
-    'Deploy app': {'playbook': 'deploy.yml', 'allow_override_args_in_task': True,
-                   'allow_override_branch_in_task': True, 'task_params': ALL_OVERRIDES},
-    'Failing job': {'playbook': 'fail.yml'},
-    'Slow job': {'playbook': 'slow.yml'},
-    # No override flag at all: the override checks are tested against it.
-    'Locked job': {'playbook': 'deploy.yml'},
-    'Parallel job': {'playbook': 'slow.yml', 'allow_parallel_tasks': True},
-    'Big output': {'playbook': 'big.yml'},
-    'Show environment': {'playbook': 'envshow.yml', 'allow_override_args_in_task': True},
-    'Bench 2s': {'playbook': 'deploy.yml'},
-    'Bench 30s': {'playbook': 'slow.yml'},
-    # Plan, then waiting_confirmation until confirmed or rejected; needs a terraform binary on the server.
-    'Terraform apply': {'playbook': 'tf', 'app': 'terraform'},
-}
+
+def seed_project(path, name):
+    """The seed's project ``name`` and its ``real_server`` section."""
+    with open(path, encoding='utf-8') as handle:
+        seed = yaml.safe_load(handle)
+    for project in seed.get('projects', []):
+        if project['name'] == name:
+            return project, seed.get('real_server') or {}
+    sys.exit('{0}: no project {1!r}'.format(path, name))
+
+
+def local_hosts(inventory, host_vars):
+    """A seed inventory with ``host_vars`` after every host (the groups' lines stay as they are)."""
+    return ''.join(line + host_vars + '\n' if line.strip() and not line.startswith('[') else line + '\n'
+                   for line in inventory.splitlines())
+
+
+def template_bodies(project, real):
+    """(name, body) of each template to create: the seed's, with the playbook it runs on a real server
+    (``real_server.playbooks``), then those of ``real_server.templates``. Ids are the seed's: the
+    caller maps inventory_id, repository_id and environment_id to the server's."""
+    first = {kind: project[kind][0]['id'] for kind in ('inventories', 'repositories', 'environments')}
+    playbooks = real.get('playbooks') or {}
+    chosen = [dict(template, playbook=playbooks[template['name']]) for template in project.get('templates') or []
+              if template['name'] in playbooks]
+    chosen += real.get('templates') or []
+    for template in chosen:
+        body = {'app': 'ansible', 'type': '', 'playbook': template['playbook'],
+                'inventory_id': template.get('inventory_id', first['inventories']),
+                'repository_id': template.get('repository_id', first['repositories']),
+                'environment_id': template.get('environment_id', first['environments'])}
+        body.update((key, template[key]) for key in TEMPLATE_FIELDS if key in template)
+        yield template['name'], body
 
 
 class Seeder:
@@ -106,7 +123,8 @@ def main():
     parser.add_argument('--username', default=os.environ.get('SEMAPHORE_USERNAME', 'admin'))
     parser.add_argument('--password', default=os.environ.get('SEMAPHORE_PASSWORD'),
                         required='SEMAPHORE_PASSWORD' not in os.environ)
-    parser.add_argument('--project', default='Demo')
+    parser.add_argument('--project', default='Demo', help='the project of the seed to create (default %(default)s)')
+    parser.add_argument('--seed', default=SEED, help='the seed to read (default %(default)s)')
     parser.add_argument('--git-url', help='a repository holding tests/integration/seed_playbooks (default: a local one)')
     parser.add_argument('--repo-dir', default=os.path.join(REPO_ROOT, 'build', 'seed-repo'),
                         help='where to make the local repository (default build/seed-repo)')
@@ -119,27 +137,28 @@ def main():
     print('Semaphore {0} at {1}'.format(seeder.version(), seeder.api))
     git_url = args.git_url or make_local_repo(args.repo_dir)
 
-    project = seeder.ensure('/projects', args.project, {'alert': False, 'max_parallel_tasks': 0})
+    spec, real = seed_project(args.seed, args.project)
+    project = seeder.ensure('/projects', args.project, {'alert': bool(spec.get('alert', False)),
+                                                        'max_parallel_tasks': spec.get('max_parallel_tasks', 0)})
     base = '/project/{0}'.format(project['id'])
     scope = {'project_id': project['id']}
     key = seeder.ensure(base + '/keys', 'None', dict(scope, type='none'))
-    repository = seeder.ensure(base + '/repositories', 'playbooks',
-                               dict(scope, git_url=git_url, git_branch='main', ssh_key_id=key['id']))
     host_vars = ' ansible_connection=local'
     if args.python:
         host_vars += ' ansible_python_interpreter=' + args.python
-    inventory = seeder.ensure(base + '/inventory', 'Local', dict(
-        scope, type='static', ssh_key_id=key['id'],
-        inventory='[web]\nweb1{0}\nweb2{0}\n'.format(host_vars)))
-    seeder.ensure(base + '/inventory', 'Staging', dict(
-        scope, type='static', ssh_key_id=key['id'], inventory='[web]\nstaging1{0}\n'.format(host_vars)))
-    environment = seeder.ensure(base + '/environment', 'Default',
-                                dict(scope, json='{"app_version": "1.0"}', env='{}'))
-    for name, fields in TEMPLATES.items():
-        body = dict(scope, inventory_id=inventory['id'], repository_id=repository['id'],
-                    environment_id=environment['id'], app='ansible', type='')
-        body.update(fields)
-        seeder.ensure(base + '/templates', name, body)
+    ids = {'repository_id': {}, 'inventory_id': {}, 'environment_id': {}}  # seed id -> server id
+    for item in spec['repositories']:
+        ids['repository_id'][item['id']] = seeder.ensure(base + '/repositories', item['name'], dict(
+            scope, git_url=git_url, git_branch=item.get('git_branch', 'main'), ssh_key_id=key['id']))['id']
+    for item in spec['inventories']:
+        ids['inventory_id'][item['id']] = seeder.ensure(base + '/inventory', item['name'], dict(
+            scope, type='static', ssh_key_id=key['id'], inventory=local_hosts(item['inventory'], host_vars)))['id']
+    for item in spec['environments']:
+        ids['environment_id'][item['id']] = seeder.ensure(base + '/environment', item['name'],
+                                                          dict(scope, json=item.get('json', '{}'), env='{}'))['id']
+    for name, body in template_bodies(spec, real):
+        body.update((field, ids[field][body[field]]) for field in ids)
+        seeder.ensure(base + '/templates', name, dict(scope, **body))
 
     with open(args.config, 'w') as handle:
         handle.write('''---

@@ -9,20 +9,15 @@ Usage: hack/sim.py [--profile 2.16] [--port 3000] [--host 127.0.0.1] [--seed FIL
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import signal
-import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
 from pathlib import Path
-
-import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 SIM_DIR = REPO / "tests" / "simulator"
+sys.path.insert(0, str(SIM_DIR))
+from semaphore_sim.harness import SimulatorError, load_seed, running_simulator  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def banner(url: str, profile: str, seed: dict, collections: str | None) -> str:
@@ -69,14 +64,6 @@ def banner(url: str, profile: str, seed: dict, collections: str | None) -> str:
     return "\n".join(lines)
 
 
-def ready(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url + "/api/ping", timeout=2) as answer:  # noqa: S310 (loopback)
-            return answer.status == 200
-    except OSError:
-        return False
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="2.16", choices=["2.10", "2.16", "2.18"])
@@ -86,39 +73,24 @@ def main() -> int:
     parser.add_argument("--collections", help="ANSIBLE_COLLECTIONS_PATH to print in the export lines")
     parser.add_argument("--start-timeout", type=float, default=30)
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the simulator on the way out too
 
-    seed = yaml.safe_load(Path(args.seed).read_text(encoding="utf-8"))
-    with tempfile.TemporaryDirectory(prefix="semaphore-sim-") as workdir:
-        url_file = Path(workdir) / "url"
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(SIM_DIR), os.environ.get("PYTHONPATH")])))
-        process = subprocess.Popen(  # pylint: disable=consider-using-with
-            [sys.executable, "-m", "semaphore_sim", "--host", args.host, "--port", str(args.port),
-             "--profile", args.profile, "--seed", args.seed, "--port-file", str(url_file)],
-            env=env, stdin=subprocess.DEVNULL)
-        try:
-            deadline = time.monotonic() + args.start_timeout
-            while not (url_file.exists() and url_file.read_text() and ready(url_file.read_text().strip())):
-                if process.poll() is not None:
-                    print(f"make sim: the simulator exited (code {process.returncode}); is port {args.port} "
-                          "in use? Try PORT=3001.", file=sys.stderr)
-                    return 1
-                if time.monotonic() > deadline:
-                    print(f"make sim: the simulator did not answer within {args.start_timeout:.0f}s", file=sys.stderr)
-                    return 1
-                time.sleep(0.1)
-            print(banner(url_file.read_text().strip(), args.profile, seed, args.collections), flush=True)
-            return process.wait()
-        except KeyboardInterrupt:
-            # Ctrl-C reached the simulator too (same process group); let it stop cleanly.
-            return 0
-        finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+    try:
+        # The simulator's own output (warnings) stays on this terminal; its files in a temporary directory.
+        with running_simulator(args.profile, seed=args.seed, host=args.host, port=args.port, log_file=False,
+                               capture_output=False, start_timeout=args.start_timeout) as sim:
+            print(banner(sim.url, args.profile, load_seed(args.seed), args.collections), flush=True)
+            return sim.process.wait()
+    except SimulatorError as exc:
+        if exc.returncode is not None:
+            print(f"make sim: the simulator exited (code {exc.returncode}); is port {args.port} "
+                  "in use? Try PORT=3001.", file=sys.stderr)
+        else:
+            print(f"make sim: the simulator did not answer within {args.start_timeout:.0f}s", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        # Ctrl-C: the simulator (in its own session) was stopped on the way out.
+        return 0
 
 
 if __name__ == "__main__":

@@ -11,84 +11,30 @@ import json
 import os
 import subprocess
 import sys
-import time
-import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SIM_DIR = REPO / "tests" / "simulator"
+sys.path.insert(0, str(SIM_DIR))
+from semaphore_sim.harness import RunningSimulator, running_simulator, seed_admin  # noqa: E402  pylint: disable=wrong-import-position
+
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
-ADMIN_PASSWORD = "Adm1n-Secret!"
+ADMIN_PASSWORD = seed_admin()[1]
 
-
-class Sim:
-    """A running simulator: its URL, files, and helpers for the control API."""
-
-    def __init__(self, url: str, workdir: Path, ca: Path | None) -> None:
-        self.url = url
-        self.workdir = workdir
-        self.ca = ca
-
-    def control(self, method: str, path: str, body: object = None) -> object:
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.url + "/_sim/" + path, data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
-        context = None
-        if self.ca is not None:
-            import ssl
-            context = ssl.create_default_context(cafile=str(self.ca))
-        with urllib.request.urlopen(request, timeout=10, context=context) as answer:  # noqa: S310 (loopback)
-            raw = answer.read()
-        return json.loads(raw) if raw else None
-
-    def log(self) -> list[dict]:
-        return self.control("GET", "log")["entries"]
-
-    def state(self) -> dict:
-        return self.control("GET", "state")
-
-    def restart(self, down_seconds: float) -> dict:
-        """The simulated server dies now (sockets cut, running tasks orphaned) and listens again on the
-        same port ``down_seconds`` later; the answer comes before it goes down."""
-        return self.control("POST", "restart", {"down_seconds": down_seconds})
-
-    def kill(self, task_id: int) -> dict:
-        """The task's process dies while the server stays up: it stays ``running`` and keeps its
-        place in the pool until it is stopped with force."""
-        return self.control("POST", f"tasks/{task_id}/kill", {})
+# A running simulator: url, workdir (sim.log, sim.out, tls/), ca, control(), log(), state(), restart(), kill().
+Sim = RunningSimulator
 
 
 @contextlib.contextmanager
-def simulator(tmp_path: Path, profile: str = "2.16", tls: bool = False):
+def simulator(tmp_path: Path, profile: str = "2.16", tls: bool = False) -> Iterator[Sim]:
     """Start a simulator on 127.0.0.1, yield a Sim, always stop it."""
     workdir = tmp_path / f"sim-{profile}{'-tls' if tls else ''}"
-    workdir.mkdir(parents=True, exist_ok=True)
-    url_file = workdir / "url"
-    command = [PYTHON, "-m", "semaphore_sim", "--host", "127.0.0.1", "--port", "0", "--profile", profile,
-               "--seed", str(SIM_DIR / "seed.yml"), "--port-file", str(url_file),
-               "--log-file", str(workdir / "sim.log"), "--verbose"]
-    if tls:
-        command += ["--tls", "--tls-dir", str(workdir / "tls")]
-    env = dict(os.environ, PYTHONPATH=str(SIM_DIR))
-    with open(workdir / "sim.out", "wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
-    try:
-        deadline = time.monotonic() + 30
-        while not url_file.exists() or not url_file.read_text():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("simulator did not start: " + (workdir / "sim.out").read_text())
-            time.sleep(0.1)
-        yield Sim(url_file.read_text().strip(), workdir, workdir / "tls" / "ca.pem" if tls else None)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+    with running_simulator(profile, tls=tls, workdir=workdir, python=PYTHON, verbose=True) as sim:
+        yield sim
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -19,7 +20,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import ADMIN_PASSWORD, BIN, REPO, Sim, ansible_env, simulator
+from conftest import ADMIN_PASSWORD, BIN, REPO, Sim, ansible_env, seed_admin, simulator
 
 EXAMPLES = REPO / "examples"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -33,6 +34,18 @@ def test_every_example_is_tested():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     for name in tested:
         assert f"(examples/{name}.yml)" in readme, name
+
+
+def test_example_credentials_are_the_seeds():
+    """The examples are self-contained: their default credentials are written out, and must be the
+    simulator seed's admin (tests/simulator/seed.yml), which the tests below rely on."""
+    defaults = re.compile(r"lookup\('ansible\.builtin\.env', 'SEMAPHORE_(USERNAME|PASSWORD)', default='([^']*)'\)")
+    found = {}
+    for path in sorted(EXAMPLES.glob("*.yml")):
+        for name, value in defaults.findall(path.read_text(encoding="utf-8")):
+            found.setdefault(name, set()).add((path.name, value))
+    assert {value for dummy, value in found.get("PASSWORD", ())} == {ADMIN_PASSWORD}, found
+    assert {value for dummy, value in found.get("USERNAME", ())} <= {seed_admin()[0]}, found
 
 
 def run_example(collections_path: Path, tmp_path: Path, name: str, *args: str, timeout: float = 180,
@@ -289,12 +302,12 @@ def test_make_sim(tmp_path, profile):
         print(banner)
         url = f"http://127.0.0.1:{port}"
         assert f"Semaphore simulator (profile {profile}) at {url}" in banner
-        assert re.search(r"^  admin +Adm1n-Secret! +admin, owner in Demo", banner, re.MULTILINE)
+        assert re.search(rf"^  admin +{re.escape(ADMIN_PASSWORD)} +admin, owner in Demo", banner, re.MULTILINE)
         assert re.search(r"^  member +Member-Secret1 +task_runner in Demo", banner, re.MULTILINE)
         assert re.search(r'^  Demo: "Deploy app", "Failing job", "Slow job"', banner, re.MULTILINE)
         exports = [line.strip() for line in banner.splitlines() if line.startswith("  export ")]
         assert exports[:3] == [f"export SEMAPHORE_URL={url}", "export SEMAPHORE_USERNAME=admin",
-                               "export SEMAPHORE_PASSWORD='Adm1n-Secret!'"]
+                               f"export SEMAPHORE_PASSWORD={shlex.quote(ADMIN_PASSWORD)}"]
         command = next(line.strip() for line in banner.splitlines() if " -m semaphore.api.semaphore_task " in line)
         assert command.endswith("""localhost -m semaphore.api.semaphore_task -a 'project=Demo template="Deploy app"'""")
         # Paste the lines into a newcomer's shell, in another directory.

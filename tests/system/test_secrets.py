@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 
-from conftest import REPO, ansible_env, local_inventory, run_playbook, simulator
+from conftest import ADMIN_PASSWORD, REPO, ansible_env, local_inventory, run_playbook, simulator
 
 TARGETS = os.environ.get("SYSTEST_SECRET_TARGETS", "semaphore_token semaphore_task semaphore_task_info bad_input faults").split()
 
@@ -35,7 +35,7 @@ def _hits(text, secret, allow_token_result=False):
 def test_no_secret_in_any_output_at_vvvv(tmp_path, collections_path):
     with simulator(tmp_path, "2.16") as sim:
         config = {
-            "semaphore_url": sim.url, "semaphore_username": "admin", "semaphore_password": "Adm1n-Secret!",
+            "semaphore_url": sim.url, "semaphore_username": "admin", "semaphore_password": ADMIN_PASSWORD,
             "semaphore_project": "Demo", "semaphore_template_success": "Deploy app",
             "semaphore_template_failure": "Failing job", "semaphore_template_slow": "Slow job",
             "semaphore_simulator": True, "semaphore_profile": "2.16", "targets": TARGETS,

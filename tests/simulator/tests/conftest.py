@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,75 +10,37 @@ from typing import Any
 import pytest
 import requests
 import websocket
+from semaphore_sim.harness import RunningSimulator, launch, seed_passwords
 
 SIM_ROOT = Path(__file__).resolve().parent.parent
 REPO_ROOT = SIM_ROOT.parent.parent
 SEED = SIM_ROOT / "seed.yml"
 PROFILES = ("2.10", "2.16", "2.18")
 
-PASSWORDS = {
-    "admin": "Adm1n-Secret!",
-    "member": "Member-Secret1",
-    "totpuser": "Totp-Secret1",
-    "special": "Sp\\ec\"ial 'pässwörd' €",
-    "guest": "Guest-Secret1",
-}
+PASSWORDS = seed_passwords(SEED)
 
 
-class Sim:
-    """A running simulator subprocess."""
+class Sim(RunningSimulator):
+    """A running simulator subprocess (semaphore_sim.harness), each in its own directory under ``tmp``."""
 
     def __init__(self, profile: str, tmp: Path, extra: tuple[str, ...] = ()) -> None:
-        self.profile = profile
-        port_file = tmp / f"port-{profile}-{os.getpid()}-{time.monotonic_ns()}"
-        env = dict(os.environ, PYTHONPATH=str(SIM_ROOT))
-        self.log_file = tmp / f"sim-{profile}-{time.monotonic_ns()}.log"
-        self.proc = subprocess.Popen(  # pylint: disable=consider-using-with
-            [sys.executable, "-m", "semaphore_sim", "--host", "127.0.0.1", "--port", "0", "--profile", profile,
-             "--seed", str(SEED), "--port-file", str(port_file), "--log-file", str(self.log_file), *extra],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 15
-        while not port_file.exists():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                out = self.proc.stdout.read().decode() if self.proc.stdout else ""
-                self.stop()
-                raise RuntimeError(f"simulator did not start: {out}")
-            time.sleep(0.05)
-        self.url = port_file.read_text(encoding="utf-8").strip()
+        super().__init__(**launch(profile, seed=SEED, extra_args=extra, start_timeout=15,
+                                  workdir=tmp / f"sim-{profile}-{os.getpid()}-{time.monotonic_ns()}"))
+        self.proc = self.process
+        self.log_file = self.log_path
 
-    def stop(self) -> None:
-        """Terminate the subprocess we started."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc.stdout:
-            self.proc.stdout.close()
-
-    def control(self, method: str, path: str, **kwargs: Any) -> Any:
-        """Call the control API."""
-        response = requests.request(method, self.url + path, timeout=10, **kwargs)
+    def control(self, method: str, path: str, body: Any = None, timeout: float = 10, **kwargs: Any) -> Any:
+        """Call the control API with ``requests`` (``json=...``); an HTTP error raises requests.HTTPError."""
+        if body is not None:
+            kwargs["json"] = body
+        response = requests.request(method, self.url + (path if path.startswith("/") else "/_sim/" + path),
+                                    timeout=timeout, **kwargs)
         response.raise_for_status()
         return response.json()
-
-    def state(self) -> dict[str, Any]:
-        """``GET /_sim/state``."""
-        return self.control("GET", "/_sim/state")  # type: ignore[no-any-return]
 
     def template(self, template_id: int, **changes: Any) -> None:
         """``POST /_sim/templates/{id}``."""
         self.control("POST", f"/_sim/templates/{template_id}", json=changes)
-
-    def restart(self, down_seconds: float) -> None:
-        """``POST /_sim/restart``: the simulated server dies now and listens again ``down_seconds`` later."""
-        self.control("POST", "/_sim/restart", json={"down_seconds": down_seconds})
-
-    def kill(self, task_id: int) -> None:
-        """``POST /_sim/tasks/{id}/kill``: the task's process dies, the server stays up."""
-        self.control("POST", f"/_sim/tasks/{task_id}/kill")
 
 
 class Client:

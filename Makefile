@@ -3,7 +3,7 @@
 #   make test   sanity, units, simtests, integration, lint, galaxy (stops at the first failure),
 #               then the ansible-core matrix
 #   make matrix the ansible-core versions of tests/matrix.yml (MATRIX=2.21.5 for one; hack/matrix.sh)
-#   make sim    a simulator on http://127.0.0.1:3000 until Ctrl-C (PROFILE=2.10|2.16|2.18, PORT=...)
+#   make sim    a simulator on http://127.0.0.1:3000 until Ctrl-C (PROFILE=2.10|2.13|2.16|2.18, PORT=...)
 #   make doc MODULE=semaphore_task   ansible-doc of a module (without MODULE: the module list)
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -29,7 +29,7 @@ DEMO_ENV := ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) \
     ANSIBLE_LOCALHOST_WARNING=false
 PROFILE ?= 2.16
 PORT ?= 3000
-SIM_PROFILES ?= 2.10 2.16 2.18
+SIM_PROFILES ?= 2.10 2.13 2.16 2.18
 export SIM_PROFILES
 
 # `make -j test` must still run the steps one after the other.
@@ -39,7 +39,7 @@ export SIM_PROFILES
 
 help:
 	@echo "make demo    run examples/demo.yml against the embedded simulator"
-	@echo "make sim     a simulator on http://127.0.0.1:$(PORT) until Ctrl-C (PROFILE=2.10|2.16|2.18, PORT=...)"
+	@echo "make sim     a simulator on http://127.0.0.1:$(PORT) until Ctrl-C (PROFILE=2.10|2.13|2.16|2.18, PORT=...)"
 	@echo "make doc MODULE=semaphore_task   a module's documentation (ansible-doc)"
 	@echo "make test    sanity units simtests integration systests lint galaxy matrix"
 	@echo "make matrix  the other ansible-core versions of tests/matrix.yml (MATRIX=2.21.5 for one)"
@@ -93,6 +93,7 @@ units: venv
 
 simtests: venv
 	PYTHONPATH=tests/simulator $(VPY) -m pytest -q tests/simulator/tests
+	$(VPY) -m pytest -q -p no:cacheprovider tests/bench
 
 integration: venv
 	hack/integration.sh

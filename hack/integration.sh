@@ -8,7 +8,7 @@
 #   into the ansible-test copy (never into the source tree), run, stop the simulator.
 #
 # Usage: hack/integration.sh [extra ansible-test integration arguments...]
-# Environment: SIM_PROFILES (default "2.10 2.16 2.18"), VENV, ANSIBLE_TEST_PYTHON (the Python
+# Environment: SIM_PROFILES (default "2.10 2.13 2.16 2.18"), VENV, ANSIBLE_TEST_PYTHON (the Python
 # version ansible-test runs the targets with; default: the venv's own, see hack/ansible-test.sh),
 # SIM_STATE_ROOT (where each simulator keeps its files; default: with-simulator.sh's build/sim-*).
 set -euo pipefail
@@ -44,7 +44,7 @@ if [[ -f tests/integration/integration_config.yml ]]; then
         exec hack/ansible-test.sh integration --local "$@"
 fi
 
-for profile in ${SIM_PROFILES:-2.10 2.16 2.18}; do
+for profile in ${SIM_PROFILES:-2.10 2.13 2.16 2.18}; do
     echo "integration: simulator profile ${profile}" >&2
     state_dir=()
     [[ -n ${SIM_STATE_ROOT:-} ]] && state_dir=(--state-dir "${SIM_STATE_ROOT}/sim-${profile}")

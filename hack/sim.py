@@ -66,7 +66,7 @@ def banner(url: str, profile: str, seed: dict, collections: str | None) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profile", default="2.16", choices=["2.10", "2.16", "2.18"])
+    parser.add_argument("--profile", default="2.16", choices=["2.10", "2.13", "2.16", "2.18"])
     parser.add_argument("--port", type=int, default=3000)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--seed", default=str(SIM_DIR / "seed.yml"))

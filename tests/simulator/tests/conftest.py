@@ -15,7 +15,7 @@ from semaphore_sim.harness import RunningSimulator, launch, seed_passwords
 SIM_ROOT = Path(__file__).resolve().parent.parent
 REPO_ROOT = SIM_ROOT.parent.parent
 SEED = SIM_ROOT / "seed.yml"
-PROFILES = ("2.10", "2.16", "2.18")
+PROFILES = ("2.10", "2.13", "2.16", "2.18")
 
 PASSWORDS = seed_passwords(SEED)
 

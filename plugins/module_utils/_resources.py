@@ -45,13 +45,12 @@ class Field:
     the server ignores the field (an option set for an older server is refused).
     """
 
-    def __init__(self, option, api=None, kind='str', reference=None, since=None, default=None):
+    def __init__(self, option, api=None, kind='str', reference=None, since=None):
         self.option = option
         self.api = api or option
         self.kind = kind
         self.reference = reference
         self.since = since
-        self.default = default
 
     def normal(self, value):
         """The value as compared: what the server stores for it."""
@@ -141,13 +140,12 @@ def pick(kind, items, name=None, object_id=None, scope=''):
 class Reconciler:
     """One module run on one resource: ``run()`` returns the module's result."""
 
-    def __init__(self, client, resource, params, resources, check_mode=False, warn=None):
+    def __init__(self, client, resource, params, resources, check_mode=False):
         self.client = client
         self.resource = resource
         self.resources = resources  # kind -> Resource: what reference options name
         self.params = params
         self.check_mode = check_mode
-        self.warn = warn or (lambda message: None)
         self.project_id = None
         self._version = None
         self._lists = {}
@@ -159,11 +157,11 @@ class Reconciler:
             self._version = self.client.server_version() or ()
         return self._version or None
 
-    def objects(self, kind_resource):
+    def objects(self, resource):
         """The objects of a kind in this project, listed once per run."""
-        key = kind_resource.collection
+        key = resource.collection
         if key not in self._lists:
-            self._lists[key] = self.client.list_objects(kind_resource.list_path(self.project_id))
+            self._lists[key] = self.client.list_objects(resource.list_path(self.project_id))
         return self._lists[key]
 
     def resolve(self, field, value):
@@ -193,7 +191,7 @@ class Reconciler:
                     self.resource.kind, object_id, ' in project {0}'.format(self.project_id) if self.resource.scoped else ''))
             return None
         # A list item may be shorter than the object (environment secrets): read the object itself.
-        return self.client.get_object(self.resource.item_path(self.project_id, listed['id']))
+        return self.read(listed['id'])
 
     # -- the run ---------------------------------------------------------------------------------
 
@@ -224,8 +222,6 @@ class Reconciler:
         for field in self.resource.fields:
             value = self.params.get(field.option)
             if value is None:
-                value = field.default
-            if value is None:
                 continue
             wanted[field.api] = self.resolve(field, value) if field.reference else value
         return wanted
@@ -237,7 +233,7 @@ class Reconciler:
                       if fields[api].normal(value) != fields[api].normal(current.get(api)))
 
     def body(self, current, desired, secret):
-        """The whole object to send: the current one (less its read-only and secret fields) with
+        """The whole object to send (§13: a PUT replaces it): the current one less its secrets, with
         the wanted values, the project's id, and the write-only part."""
         fields = dict((field.api, field) for field in self.resource.fields)
         body = dict((key, value) for key, value in (current or {}).items()
@@ -384,7 +380,7 @@ def run_resource_module(module, resource, resources):
     """The whole of a resource module's run."""
     with module.client() as client:
         try:
-            result = Reconciler(client, resource, module.params, resources, module.check_mode, module.warn).run()
+            result = Reconciler(client, resource, module.params, resources, module.check_mode).run()
         except SemaphoreError as exc:
             module.fail_from_error(exc, **getattr(exc, 'result', {'changed': False}))
     if not module.diff_mode:

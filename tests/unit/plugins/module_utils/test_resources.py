@@ -19,7 +19,7 @@ from ansible_collections.semaphore.api.plugins.module_utils._client import (
     SemaphoreNotFoundError,
 )
 from ansible_collections.semaphore.api.plugins.module_utils._resource_types import RESOURCES, project_contents
-from ansible_collections.semaphore.api.plugins.module_utils._resources import Reconciler, ResourceCreateUncertain
+from ansible_collections.semaphore.api.plugins.module_utils._resources import Field, Reconciler, Resource, ResourceCreateUncertain
 
 PRIVATE_KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----'
 
@@ -305,3 +305,15 @@ def test_without_refs_the_servers_own_words_say_why():
     run(server, 'repository', name='playbooks', git_url='https://example.com/p.git', git_branch='main', ssh_key='deploy')
     with pytest.raises(SemaphoreError, match="is in use: Access Key is in use by one or more templates; change or delete what uses it"):
         run(server, 'key', name='deploy', state='absent')
+
+
+def test_a_field_the_server_version_lacks_is_refused_before_any_write():
+    """A field declared with ``since`` (module_utils/_versions.py) on a server older than that release."""
+    server = FakeServer(version=(2, 10, 32))
+    labelled = Resource('key', 'keys', (Field('name'), Field('type'), Field('label', since='token_names')))
+    params = dict(project='Demo', name='deploy', id=None, state='present', type='none', label='x')
+    with pytest.raises(SemaphoreError, match='label needs Semaphore 2.18 or later; the server is 2.10.32 and would ignore it'):
+        Reconciler(server, labelled, params, RESOURCES).run()
+    assert server.writes == []
+    server.version = (2, 18, 2)
+    assert Reconciler(server, labelled, params, RESOURCES).run()['changed']

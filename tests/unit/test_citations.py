@@ -116,22 +116,23 @@ def test_scan_finds_the_sources():
     assert any(path.startswith(os.path.join('tests', 'simulator')) for path in paths)
 
 
+def _check_resolved(kind, citations, heading, doc):
+    """Every citation of ``kind`` found by ``citations()`` has its ``heading`` in ``doc``."""
+    headings = set(heading.findall(_read_doc(doc)))
+    cited = _places(citations())
+    assert cited, 'no {0} citation found at all: the scan is broken'.format(kind)
+    unresolved = _unresolved(cited, headings)
+    assert not unresolved, '{0} cited but not in {1}:\n  {2}'.format(kind, doc, '\n  '.join(unresolved))
+
+
 def test_section_citations_resolve():
     """Every ``§n`` / ``§n.m`` cited has a ``## §n`` / ``### §n.m`` heading in docs/server-behaviour.md."""
-    headings = set(SECTION_HEADING.findall(_read_doc(BEHAVIOUR_DOC)))
-    cited = _places(section_citations())
-    assert cited, 'no section citation found at all: the scan is broken'
-    unresolved = _unresolved(cited, headings)
-    assert not unresolved, 'sections cited but not in {0}:\n  {1}'.format(BEHAVIOUR_DOC, '\n  '.join(unresolved))
+    _check_resolved('sections', section_citations, SECTION_HEADING, BEHAVIOUR_DOC)
 
 
 def test_findings_citations_resolve():
     """Every ``findings x`` cited has a ``## x. ...`` heading in docs/real-server-findings.md."""
-    headings = set(FINDING_HEADING.findall(_read_doc(FINDINGS_DOC)))
-    cited = _places(findings_citations())
-    assert cited, 'no findings citation found at all: the scan is broken'
-    unresolved = _unresolved(cited, headings)
-    assert not unresolved, 'findings cited but not in {0}:\n  {1}'.format(FINDINGS_DOC, '\n  '.join(unresolved))
+    _check_resolved('findings', findings_citations, FINDING_HEADING, FINDINGS_DOC)
 
 
 def test_no_mention_of_notes_outside_the_repository():

@@ -167,7 +167,9 @@ def test_check_mode_sends_no_write_and_tells_what_would_happen():
 def test_a_rename_sends_the_whole_key_without_its_secret():
     server = FakeServer()
     run(server, 'key', **ssh_key())
-    result = run(server, 'key', id=101, **ssh_key(name='deploy2'))
+    renamed = ssh_key()
+    renamed.update(name='deploy2', id=101)
+    result = run(server, 'key', **renamed)
     method, path, body = server.writes[-1]
     assert (method, path) == ('PUT', '/project/1/keys/101') and result['changed']
     assert body['override_secret'] is False and body['project_id'] == 1 and body['id'] == 101 and 'ssh' not in body

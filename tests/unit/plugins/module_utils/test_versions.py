@@ -63,7 +63,7 @@ def version_comparisons(source):
     found = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Tuple) and len(node.elts) >= 2 and all(
-                isinstance(item, ast.Constant) and type(item.value) is int for item in node.elts) and node.elts[0].value == 2:
+                isinstance(item, ast.Constant) and isinstance(item.value, int) and not isinstance(item.value, bool) for item in node.elts) and node.elts[0].value == 2:
             found.append((node.lineno, 'a release tuple'))
         elif isinstance(node, ast.Compare) and any(isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)) for op in node.ops):
             if 'version' in ast.unparse(node).lower():

@@ -495,7 +495,7 @@ class SemaphoreClient:
         """Project id for a name or id; an id is trusted as given and costs no request."""
         if as_id(project, 'project') is not None:
             return as_id(project, 'project')
-        return _pick_by_name('project', project, self.list_projects())['id']
+        return pick_by_name('project', project, self.list_projects())['id']
 
     def resolve_template(self, project_id, template, templates=None):
         """Template id for a name or id within a project."""
@@ -503,12 +503,12 @@ class SemaphoreClient:
             return as_id(template, 'template')
         if templates is None:
             templates = self.list_templates(project_id)
-        return _pick_by_name('template', template, templates)['id']
+        return pick_by_name('template', template, templates)['id']
 
     def resolve_inventory(self, project_id, inventory):
         if as_id(inventory, 'inventory') is not None:
             return as_id(inventory, 'inventory')
-        return _pick_by_name('inventory', inventory, self.list_inventories(project_id))['id']
+        return pick_by_name('inventory', inventory, self.list_inventories(project_id))['id']
 
     # -- project resources: projects, keys, repositories, inventories, environments (§13) ---------
 
@@ -640,16 +640,24 @@ def check_task_id(task_id):
     return task_id
 
 
-def _pick_by_name(kind, name, items):
+def find_by_name(kind, name, items, scope=''):
+    """The one item named ``name``, or None. Semaphore does not keep names unique: two items with
+    the name are an error, never a guess. ``scope`` (" in project 2") goes into the message."""
     matches = [item for item in items if item.get('name') == name]
-    if len(matches) == 1:
-        return matches[0]
-    if not matches:
+    if len(matches) > 1:
+        raise SemaphoreLookupError("{0} name '{1}' is ambiguous{2}: ids {3} share it; give the id instead".format(
+            kind, name, scope, ', '.join(str(item.get('id')) for item in matches)))
+    return matches[0] if matches else None
+
+
+def pick_by_name(kind, name, items, scope=''):
+    """The one item named ``name``; none is an error that lists the names there are."""
+    found = find_by_name(kind, name, items, scope)
+    if found is None:
         names = sorted({str(item.get('name')) for item in items})
-        raise SemaphoreLookupError("no {0} named '{1}'; existing {0} names: {2}".format(
-            kind, name, ', '.join(names) if names else '(none)'))
-    raise SemaphoreLookupError("{0} name '{1}' is ambiguous: ids {2} share it; give the id instead".format(
-        kind, name, ', '.join(str(item.get('id')) for item in matches)))
+        raise SemaphoreLookupError("no {0} named '{1}'{2}; existing {0} names: {3}".format(
+            kind, name, scope, ', '.join(names) if names else '(none)'))
+    return found
 
 
 def _unknown_task(exc, task_id):

@@ -14,7 +14,7 @@ docs/server-behaviour.md.
 from __future__ import annotations
 
 from ansible_collections.semaphore.api.plugins.module_utils._client import SemaphoreError
-from ansible_collections.semaphore.api.plugins.module_utils._resources import Field, Resource
+from ansible_collections.semaphore.api.plugins.module_utils._resources import Field, Reconciler, Resource
 
 KEY_TYPES = ('none', 'ssh', 'login_password')
 INVENTORY_TYPES = ('static', 'static-yaml', 'file', 'terraform-workspace', 'tofu-workspace')
@@ -172,6 +172,18 @@ PROJECT_ARGSPEC = dict(
     state=dict(type='str', choices=['present', 'absent'], default='present'),
 )
 RESOURCE_ARGSPEC = dict(PROJECT_ARGSPEC, project=dict(type='str', required=True))
+
+
+def run_resource_module(module, kind):
+    """The whole run of the module that manages resources of ``kind`` (a key of RESOURCES)."""
+    with module.client() as client:
+        try:
+            result = Reconciler(client, RESOURCES[kind], module.params, RESOURCES, module.check_mode).run()
+        except SemaphoreError as exc:
+            module.fail_from_error(exc, **getattr(exc, 'result', {'changed': False}))
+    if not module.diff_mode:
+        result.pop('diff', None)
+    module.exit_json(**result)
 
 
 def project_contents(client, project):

@@ -27,6 +27,8 @@ from ansible_collections.semaphore.api.plugins.module_utils._client import (
     SemaphoreNotFoundError,
     answer_may_be_lost,
     as_id,
+    find_by_name,
+    pick_by_name,
 )
 from ansible_collections.semaphore.api.plugins.module_utils._versions import older_than, shown, since
 
@@ -84,6 +86,7 @@ class Resource:
         self.collection = collection
         self.fields = tuple(fields)
         self.scoped = scoped
+        self.by_api = dict((field.api, field) for field in self.fields)
         # API fields that hold secrets: never in a result or a diff.
         self.secret_fields = tuple(secret_fields)
 
@@ -122,19 +125,12 @@ class ResourceCreateUncertain(SemaphoreError):
             kind, name, cause, found))
 
 
-def pick(kind, items, name=None, object_id=None, scope=''):
-    """The one object with ``object_id``, else named ``name``; None when there is none.
-
-    Semaphore does not keep names unique (§13): two objects with the module's name are an error,
-    never a guess.
-    """
+def pick(kind, items, name, object_id=None, scope=''):
+    """The object with ``object_id``, else the one named ``name`` (module_utils/_client.py
+    ``find_by_name``: a shared name is an error); None when there is none."""
     if object_id is not None:
         return next((item for item in items if item.get('id') == object_id), None)
-    matches = [item for item in items if item.get('name') == name]
-    if len(matches) > 1:
-        raise SemaphoreLookupError("{0} name '{1}' is ambiguous{2}: ids {3} share it; rename one in Semaphore, or "
-                                   'give id'.format(kind, name, scope, ', '.join(str(item.get('id')) for item in matches)))
-    return matches[0] if matches else None
+    return find_by_name(kind, name, items, scope)
 
 
 class Reconciler:
@@ -147,15 +143,9 @@ class Reconciler:
         self.params = params
         self.check_mode = check_mode
         self.project_id = None
-        self._version = None
         self._lists = {}
 
     # -- reading ---------------------------------------------------------------------------------
-
-    def version(self):
-        if self._version is None:
-            self._version = self.client.server_version() or ()
-        return self._version or None
 
     def objects(self, resource):
         """The objects of a kind in this project, listed once per run."""
@@ -168,16 +158,18 @@ class Reconciler:
         """The id a reference option names (a name or an id)."""
         if value in (None, ''):
             return None
-        object_id = as_id(value, field.reference)
         target = self.resources[field.reference]
-        found = pick(target.kind, self.objects(target), name=str(value), object_id=object_id,
-                     scope=' in project {0}'.format(self.project_id))
-        if found is None:
-            names = sorted({str(item.get('name')) for item in self.objects(target)})
-            raise SemaphoreLookupError("{0}: no {1} {2} in project {3}; existing {1} names: {4}".format(
-                field.option, target.kind, object_id if object_id is not None else "named '{0}'".format(value),
-                self.project_id, ', '.join(names) if names else '(none)'))
-        return found['id']
+        items = self.objects(target)
+        scope = ' in project {0}'.format(self.project_id)
+        object_id = as_id(value, field.reference)
+        try:
+            if object_id is None:
+                return pick_by_name(target.kind, str(value), items, scope)['id']
+            if pick(target.kind, items, None, object_id) is None:
+                raise SemaphoreLookupError('no {0} {1}{2}'.format(target.kind, object_id, scope))
+            return object_id
+        except SemaphoreLookupError as exc:
+            raise SemaphoreLookupError('{0}: {1}'.format(field.option, exc)) from None
 
     def current(self):
         """The object the module manages, read in full, or None."""
@@ -212,9 +204,12 @@ class Reconciler:
     def check_versions(self):
         """Refuse an option the server would silently drop, naming the release that has it."""
         for field in self.resource.fields:
-            if field.since and self.params.get(field.option) is not None and older_than(self.version(), field.since):
+            if not field.since or self.params.get(field.option) is None:
+                continue
+            version = self.client.server_version()
+            if older_than(version, field.since):
                 raise SemaphoreError('{0} needs Semaphore {1} or later; the server is {2} and would ignore it'.format(
-                    field.option, shown(since(field.since)), shown(self.version())))
+                    field.option, shown(since(field.since)), shown(version)))
 
     def desired(self):
         """The API fields the module sets: options left unset keep the server's values."""
@@ -228,14 +223,14 @@ class Reconciler:
 
     def differences(self, current, desired):
         """The API fields whose wanted value differs from the current one."""
-        fields = dict((field.api, field) for field in self.resource.fields)
+        fields = self.resource.by_api
         return sorted(api for api, value in desired.items()
                       if fields[api].normal(value) != fields[api].normal(current.get(api)))
 
     def body(self, current, desired, secret):
         """The whole object to send (§13: a PUT replaces it): the current one less its secrets, with
         the wanted values, the project's id, and the write-only part."""
-        fields = dict((field.api, field) for field in self.resource.fields)
+        fields = self.resource.by_api
         body = dict((key, value) for key, value in (current or {}).items()
                     if key not in self.resource.secret_fields and key != 'secrets')
         body.update((api, fields[api].encode(value)) for api, value in desired.items())
@@ -374,15 +369,3 @@ class Reconciler:
         return SemaphoreError('{0} {1!r} (id {2}) is in use{3}; change or delete {4} first'.format(
             self.resource.kind, self.params['name'], current['id'],
             ' by ' + ', '.join(users) if users else ': ' + exc.server_message, 'them' if users else 'what uses it'))
-
-
-def run_resource_module(module, resource, resources):
-    """The whole of a resource module's run."""
-    with module.client() as client:
-        try:
-            result = Reconciler(client, resource, module.params, resources, module.check_mode).run()
-        except SemaphoreError as exc:
-            module.fail_from_error(exc, **getattr(exc, 'result', {'changed': False}))
-    if not module.diff_mode:
-        result.pop('diff', None)
-    module.exit_json(**result)

@@ -111,8 +111,7 @@ msg:
 '''
 
 from ansible_collections.semaphore.api.plugins.module_utils._module import SemaphoreModule
-from ansible_collections.semaphore.api.plugins.module_utils._resource_types import RESOURCE_ARGSPEC, RESOURCES, SECRET_TYPES
-from ansible_collections.semaphore.api.plugins.module_utils._resources import run_resource_module
+from ansible_collections.semaphore.api.plugins.module_utils._resource_types import RESOURCE_ARGSPEC, SECRET_TYPES, run_resource_module
 
 SPEC = dict(
     argument_spec=dict(
@@ -131,7 +130,7 @@ SPEC = dict(
 
 
 def run_module(module):
-    run_resource_module(module, RESOURCES['environment'], RESOURCES)
+    run_resource_module(module, 'environment')
 
 
 def main():

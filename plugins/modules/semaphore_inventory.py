@@ -85,8 +85,7 @@ msg:
 '''
 
 from ansible_collections.semaphore.api.plugins.module_utils._module import SemaphoreModule
-from ansible_collections.semaphore.api.plugins.module_utils._resource_types import INVENTORY_TYPES, RESOURCE_ARGSPEC, RESOURCES
-from ansible_collections.semaphore.api.plugins.module_utils._resources import run_resource_module
+from ansible_collections.semaphore.api.plugins.module_utils._resource_types import INVENTORY_TYPES, RESOURCE_ARGSPEC, run_resource_module
 
 SPEC = dict(
     argument_spec=dict(
@@ -102,7 +101,7 @@ SPEC = dict(
 
 
 def run_module(module):
-    run_resource_module(module, RESOURCES['inventory'], RESOURCES)
+    run_resource_module(module, 'inventory')
 
 
 def main():

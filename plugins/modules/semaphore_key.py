@@ -129,8 +129,7 @@ msg:
 '''
 
 from ansible_collections.semaphore.api.plugins.module_utils._module import SemaphoreModule
-from ansible_collections.semaphore.api.plugins.module_utils._resource_types import RESOURCE_ARGSPEC, RESOURCES, KEY_TYPES
-from ansible_collections.semaphore.api.plugins.module_utils._resources import run_resource_module
+from ansible_collections.semaphore.api.plugins.module_utils._resource_types import KEY_TYPES, RESOURCE_ARGSPEC, run_resource_module
 
 SPEC = dict(
     argument_spec=dict(
@@ -152,7 +151,7 @@ SPEC = dict(
 
 
 def run_module(module):
-    run_resource_module(module, RESOURCES['key'], RESOURCES)
+    run_resource_module(module, 'key')
 
 
 def main():

@@ -99,8 +99,7 @@ msg:
 '''
 
 from ansible_collections.semaphore.api.plugins.module_utils._module import SemaphoreModule
-from ansible_collections.semaphore.api.plugins.module_utils._resource_types import PROJECT_ARGSPEC, RESOURCES
-from ansible_collections.semaphore.api.plugins.module_utils._resources import run_resource_module
+from ansible_collections.semaphore.api.plugins.module_utils._resource_types import PROJECT_ARGSPEC, run_resource_module
 
 SPEC = dict(
     argument_spec=dict(
@@ -116,7 +115,7 @@ SPEC = dict(
 def run_module(module):
     if (module.params['max_parallel_tasks'] or 0) < 0:
         module.fail_json(msg='max_parallel_tasks must not be negative')
-    run_resource_module(module, RESOURCES['project'], RESOURCES)
+    run_resource_module(module, 'project')
 
 
 def main():

@@ -73,8 +73,7 @@ msg:
 '''
 
 from ansible_collections.semaphore.api.plugins.module_utils._module import SemaphoreModule
-from ansible_collections.semaphore.api.plugins.module_utils._resource_types import RESOURCE_ARGSPEC, RESOURCES
-from ansible_collections.semaphore.api.plugins.module_utils._resources import run_resource_module
+from ansible_collections.semaphore.api.plugins.module_utils._resource_types import RESOURCE_ARGSPEC, run_resource_module
 
 SPEC = dict(
     argument_spec=dict(
@@ -88,7 +87,7 @@ SPEC = dict(
 
 
 def run_module(module):
-    run_resource_module(module, RESOURCES['repository'], RESOURCES)
+    run_resource_module(module, 'repository')
 
 
 def main():

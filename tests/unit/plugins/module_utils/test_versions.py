@@ -58,12 +58,15 @@ def test_versions_are_shown_as_users_write_them():
     assert shown(None) == 'unknown'
 
 
+def _is_int(node):
+    return isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool)
+
+
 def version_comparisons(source):
     """``[(line, why)]`` for each place in ``source`` that compares a server version by hand."""
     found = []
     for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Tuple) and len(node.elts) >= 2 and all(
-                isinstance(item, ast.Constant) and isinstance(item.value, int) and not isinstance(item.value, bool) for item in node.elts) and node.elts[0].value == 2:
+        if isinstance(node, ast.Tuple) and len(node.elts) >= 2 and all(_is_int(item) for item in node.elts) and node.elts[0].value == 2:
             found.append((node.lineno, 'a release tuple'))
         elif isinstance(node, ast.Compare) and any(isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)) for op in node.ops):
             if 'version' in ast.unparse(node).lower():

@@ -528,6 +528,17 @@ class SemaphoreClient:
         environment's body can carry secrets to create."""
         self.request('PUT', path, body, expected=(204, 200), retry=False, parse=None)
 
+    def validate_cron(self, project_id, cron_format):
+        """The server's own check of a schedule's cron expression (§14): 400 ``Cron: …`` when wrong."""
+        try:
+            self.request('POST', '/project/{0}/schedules/validate'.format(project_id), {'cron_format': cron_format},
+                         expected=(200, 204), parse=None)
+        except SemaphoreHTTPError as exc:
+            if exc.status != 400:
+                raise
+            raise SemaphoreError('cron_format {0!r} is refused by the server: {1}'.format(
+                cron_format, exc.server_message or 'invalid')) from None
+
     def delete_object(self, path):
         """DELETE: 204; 400 with ``inUse`` when other objects use it (§13)."""
         self.request('DELETE', path, expected=(204, 200), parse=None)
@@ -640,21 +651,22 @@ def check_task_id(task_id):
     return task_id
 
 
-def find_by_name(kind, name, items, scope=''):
+def find_by_name(kind, name, items, scope='', key='name'):
     """The one item named ``name``, or None. Semaphore does not keep names unique: two items with
-    the name are an error, never a guess. ``scope`` (" in project 2") goes into the message."""
-    matches = [item for item in items if item.get('name') == name]
+    the name are an error, never a guess. ``scope`` (" in project 2") goes into the message; ``key``
+    is the field that holds the name (a view's is ``title``)."""
+    matches = [item for item in items if item.get(key) == name]
     if len(matches) > 1:
         raise SemaphoreLookupError("{0} name '{1}' is ambiguous{2}: ids {3} share it; give the id instead".format(
             kind, name, scope, ', '.join(str(item.get('id')) for item in matches)))
     return matches[0] if matches else None
 
 
-def pick_by_name(kind, name, items, scope=''):
+def pick_by_name(kind, name, items, scope='', key='name'):
     """The one item named ``name``; none is an error that lists the names there are."""
-    found = find_by_name(kind, name, items, scope)
+    found = find_by_name(kind, name, items, scope, key)
     if found is None:
-        names = sorted({str(item.get('name')) for item in items})
+        names = sorted({str(item.get(key)) for item in items})
         raise SemaphoreLookupError("no {0} named '{1}'{2}; existing {0} names: {3}".format(
             kind, name, scope, ', '.join(names) if names else '(none)'))
     return found

@@ -14,11 +14,16 @@ docs/server-behaviour.md.
 from __future__ import annotations
 
 from ansible_collections.semaphore.api.plugins.module_utils._client import SemaphoreError
+from ansible_collections.semaphore.api.plugins.module_utils._payload import OVERRIDE_FLAGS
 from ansible_collections.semaphore.api.plugins.module_utils._resources import Field, Reconciler, Resource
+from ansible_collections.semaphore.api.plugins.module_utils._versions import older_than, shown, since
 
 KEY_TYPES = ('none', 'ssh', 'login_password')
 INVENTORY_TYPES = ('static', 'static-yaml', 'file', 'terraform-workspace', 'tofu-workspace')
 SECRET_TYPES = ('var', 'env')
+TEMPLATE_APPS = ('ansible', 'terraform', 'tofu', 'bash', 'powershell', 'python', 'terragrunt', 'pulumi')
+# Apps without inventory or playbook requirements (Terraform-like: the server makes a workspace).
+WORKSPACE_APPS = ('terraform', 'tofu', 'terragrunt')
 
 
 class ProjectResource(Resource):
@@ -161,8 +166,128 @@ class EnvironmentResource(Resource):
         return {'secrets': operations}, 'secrets'
 
 
+def _override_flag_fields():
+    """The template's ``allow_*`` flags: those semaphore_task's override checks read (OVERRIDE_FLAGS
+    of module_utils/_payload.py, one table for both), then the flags no override check reads."""
+    fields, seen = [], set()
+    for place, flag, dummy_checked_since in OVERRIDE_FLAGS.values():
+        if flag not in seen:
+            seen.add(flag)
+            in_params = place == 'task_params'
+            fields.append(Field(flag, api='task_params.' + flag if in_params else flag, kind='bool',
+                                since='template_task_params' if in_params else None))
+    fields.append(Field('allow_override_branch_in_task', kind='bool', since='template_branch_override'))
+    fields.append(Field('allow_parallel_tasks', kind='bool', since='template_parallel_tasks'))
+    return fields
+
+
+def _survey_vars(value):
+    """Survey variables as compared: every key with its empty value, so that null, [] and absent agree."""
+    normal = []
+    for item in value or []:
+        normal.append(dict(
+            name=item.get('name') or '', title=item.get('title') or '', description=item.get('description') or '',
+            required=bool(item.get('required')), type=item.get('type') or '', default_value=item.get('default_value') or '',
+            values=[dict(name=entry.get('name') or '', value=entry.get('value') or '') for entry in item.get('values') or []]))
+    return normal
+
+
+# How a vault password's key is named: by name or id, as every reference.
+VAULT_KEY = Field('vaults', reference='key')
+
+
+def _vaults(value):
+    """Vault passwords as compared: (key id, name) pairs in order of key."""
+    return sorted((int(item.get('vault_key_id') or 0), item.get('name') or '') for item in value or [])
+
+
+class TemplateResource(Resource):
+    """A task template: what runs (app, playbook, repository), with what (inventory, environment,
+    vault keys), and what a task may override. A PUT rewrites every column (§14): the engine sends
+    the template as read with the changes. Deleting a template deletes its tasks and schedules."""
+
+    def __init__(self):
+        super().__init__('template', 'templates', [
+            Field('name'),
+            Field('playbook'),
+            Field('app'),
+            Field('description'),
+            Field('git_branch'),
+            Field('arguments', kind='json', empty=[]),
+            Field('inventory', api='inventory_id', reference='inventory'),
+            Field('repository', api='repository_id', reference='repository'),
+            Field('environment', api='environment_id', reference='environment'),
+            Field('view', api='view_id', reference='view'),
+            Field('vaults', kind='raw', normalize=_vaults),
+            Field('survey_vars', kind='raw', normalize=_survey_vars),
+            Field('suppress_success_alerts', kind='bool'),
+        ] + _override_flag_fields())
+
+    def complete(self, reconciler, current, desired):
+        params = reconciler.params
+        app = desired.get('app') or (current or {}).get('app') or 'ansible'
+        self._check_app(reconciler, app)
+        if current is None:
+            desired['app'] = app
+            missing = [option for option, api in (('repository', 'repository_id'), ('playbook', 'playbook'),
+                                                  ('inventory', 'inventory_id')) if not desired.get(api)
+                       and not (app in WORKSPACE_APPS and option != 'repository')]
+            if missing:
+                raise SemaphoreError('{0} {1} needed to create template {2!r} ({3})'.format(
+                    ' and '.join(missing), 'are' if len(missing) > 1 else 'is', params['name'], app))
+        if params.get('vaults') is not None:
+            desired['vaults'] = [dict(vault_key_id=reconciler.resolve(VAULT_KEY, item['key']), name=item.get('name'))
+                                 for item in params['vaults']]
+        if params.get('survey_vars') is not None:
+            if older_than(reconciler.client.server_version(), 'survey_default_value') and any(
+                    item.get('default_value') for item in params['survey_vars']):
+                raise SemaphoreError('survey_vars default_value needs Semaphore {0} or later; the server is {1}'.format(
+                    shown(since('survey_default_value')), shown(reconciler.client.server_version())))
+
+    @staticmethod
+    def _check_app(reconciler, app):
+        """2.10 creates the template, then refuses an app it does not know (§14): refuse it first."""
+        version = reconciler.client.server_version()
+        if app in ('terragrunt', 'pulumi') and older_than(version, 'template_more_apps'):
+            raise SemaphoreError('app {0} needs Semaphore {1} or later; the server is {2}'.format(
+                app, shown(since('template_more_apps')), shown(version)))
+
+
+class ScheduleResource(Resource):
+    """A cron schedule of a template. The cron expression is checked by the server's own
+    ``…/schedules/validate`` before anything is written."""
+
+    def __init__(self):
+        super().__init__('schedule', 'schedules', (
+            Field('name'),
+            Field('template', api='template_id', reference='template'),
+            Field('cron_format'),
+            Field('active', kind='bool'),
+        ))
+
+    def complete(self, reconciler, current, desired):
+        if current is None:
+            missing = [option for option, api in (('template', 'template_id'), ('cron_format', 'cron_format'))
+                       if not desired.get(api)]
+            if missing:
+                raise SemaphoreError('{0} needed to create schedule {1!r}'.format(
+                    ' and '.join(missing), reconciler.params['name']))
+            desired.setdefault('active', True)
+        if desired.get('cron_format'):
+            reconciler.client.validate_cron(reconciler.project_id, desired['cron_format'])
+
+
+class ViewResource(Resource):
+    """A view: a tab of the project's templates, by title, at a position."""
+
+    def __init__(self):
+        super().__init__('view', 'views', (Field('name', api='title'), Field('position', kind='int')),
+                         identity='title')
+
+
 RESOURCES = dict((resource.kind, resource) for resource in (
-    ProjectResource(), KeyResource(), RepositoryResource(), InventoryResource(), EnvironmentResource()))
+    ProjectResource(), KeyResource(), RepositoryResource(), InventoryResource(), EnvironmentResource(),
+    ViewResource(), TemplateResource(), ScheduleResource()))
 
 # Options every resource module has besides its fields; documented in doc_fragments/resource.py
 # (PROJECT_ARGSPEC: semaphore_project, whose objects belong to no project).

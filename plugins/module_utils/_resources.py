@@ -41,28 +41,34 @@ SECRET_SHOWN = '(secret, write-only)'
 class Field:
     """One field of a resource: the module option, the API field, and how values compare.
 
-    ``kind``: 'str', 'int', 'bool', 'json' (a dict the server keeps as a JSON string), 'raw' (any
-    value, compared as is). ``reference``: the kind of resource the option names (by name or id);
-    the API field then holds its id. ``since``: a feature of module_utils/_versions.py without which
-    the server ignores the field (an option set for an older server is refused).
+    ``kind``: 'str', 'int', 'bool', 'json' (a dict, or with ``empty=[]`` a list, the server keeps as
+    a JSON string), 'raw' (any value, compared as ``normalize`` makes it, else as is). ``api`` may name
+    a field inside an object field (``task_params.allow_debug``). ``reference``: the kind of resource
+    the option names (by name or id); the API field then holds its id. ``since``: a feature of
+    module_utils/_versions.py without which the server ignores the field (an option set for an older
+    server is refused, and the field is neither sent nor compared there).
     """
 
-    def __init__(self, option, api=None, kind='str', reference=None, since=None):
+    def __init__(self, option, api=None, kind='str', reference=None, since=None, empty=None, normalize=None):
         self.option = option
         self.api = api or option
         self.kind = kind
         self.reference = reference
         self.since = since
+        self.empty = {} if empty is None else empty
+        self.normalize = normalize
 
     def normal(self, value):
         """The value as compared: what the server stores for it."""
+        if self.normalize is not None:
+            return self.normalize(value)
         if self.kind == 'json':
             if isinstance(value, str):
                 try:
                     value = json.loads(value) if value.strip() else None
                 except ValueError:
                     return value
-            return value or {}
+            return value or self.empty
         if self.kind == 'bool':
             return bool(value)
         if self.kind == 'int' or self.reference:
@@ -74,18 +80,38 @@ class Field:
     def encode(self, value):
         """The value as sent."""
         if self.kind == 'json':
-            return json.dumps(value or {}, sort_keys=True)
+            return json.dumps(value or self.empty, sort_keys=True)
         return value
+
+
+def value_at(obj, api):
+    """The value of an API field of ``obj``; ``a.b`` is field ``b`` of the object in field ``a``."""
+    outer, _dot, inner = api.partition('.')
+    value = (obj or {}).get(outer)
+    if inner:
+        return (value or {}).get(inner) if isinstance(value or {}, dict) else None
+    return value
+
+
+def put_value(body, api, value):
+    """Set an API field of ``body``; an object field is copied, then changed (the rest is kept)."""
+    outer, _dot, inner = api.partition('.')
+    if inner:
+        nested = body.get(outer)
+        body[outer] = dict(nested if isinstance(nested, dict) else {}, **{inner: value})
+    else:
+        body[outer] = value
 
 
 class Resource:
     """A kind of object of a project (or a project itself, ``scoped=False``)."""
 
-    def __init__(self, kind, collection, fields, scoped=True, secret_fields=()):
+    def __init__(self, kind, collection, fields, scoped=True, secret_fields=(), identity='name'):
         self.kind = kind
         self.collection = collection
         self.fields = tuple(fields)
         self.scoped = scoped
+        self.identity = identity  # the API field that holds the name (a view's is ``title``)
         self.by_api = dict((field.api, field) for field in self.fields)
         # API fields that hold secrets: never in a result or a diff.
         self.secret_fields = tuple(secret_fields)
@@ -125,12 +151,12 @@ class ResourceCreateUncertain(SemaphoreError):
             kind, name, cause, found))
 
 
-def pick(kind, items, name, object_id=None, scope=''):
+def pick(kind, items, name, object_id=None, scope='', identity='name'):
     """The object with ``object_id``, else the one named ``name`` (module_utils/_client.py
     ``find_by_name``: a shared name is an error); None when there is none."""
     if object_id is not None:
         return next((item for item in items if item.get('id') == object_id), None)
-    return find_by_name(kind, name, items, scope)
+    return find_by_name(kind, name, items, scope, key=identity)
 
 
 class Reconciler:
@@ -164,7 +190,7 @@ class Reconciler:
         object_id = as_id(value, field.reference)
         try:
             if object_id is None:
-                return pick_by_name(target.kind, str(value), items, scope)['id']
+                return pick_by_name(target.kind, str(value), items, scope, key=target.identity)['id']
             if pick(target.kind, items, None, object_id) is None:
                 raise SemaphoreLookupError('no {0} {1}{2}'.format(target.kind, object_id, scope))
             return object_id
@@ -176,7 +202,8 @@ class Reconciler:
         params = self.params
         object_id = as_id(params['id'], self.resource.kind) if params.get('id') is not None else None
         listed = pick(self.resource.kind, self.objects(self.resource), name=params['name'], object_id=object_id,
-                      scope=' in project {0}'.format(self.project_id) if self.resource.scoped else '')
+                      scope=' in project {0}'.format(self.project_id) if self.resource.scoped else '',
+                      identity=self.resource.identity)
         if listed is None:
             if object_id is not None and params['state'] == 'present':
                 raise SemaphoreLookupError('no {0} with id {1}{2}'.format(
@@ -201,22 +228,27 @@ class Reconciler:
             return self.create(desired)
         return self.update(current, desired)
 
+    def lacks(self, field):
+        """True when the server's version has no such field."""
+        return bool(field.since) and older_than(self.client.server_version(), field.since)
+
     def check_versions(self):
-        """Refuse an option the server would silently drop, naming the release that has it."""
+        """Refuse an option the server would silently drop, naming the release that has it (its
+        empty value, ``false`` for a flag, is what the older server does anyway, and passes)."""
         for field in self.resource.fields:
-            if not field.since or self.params.get(field.option) is None:
+            value = self.params.get(field.option)
+            if value is None or not self.lacks(field) or field.normal(value) == field.normal(None):
                 continue
-            version = self.client.server_version()
-            if older_than(version, field.since):
-                raise SemaphoreError('{0} needs Semaphore {1} or later; the server is {2} and would ignore it'.format(
-                    field.option, shown(since(field.since)), shown(version)))
+            raise SemaphoreError('{0} needs Semaphore {1} or later; the server is {2} and would ignore it'.format(
+                field.option, shown(since(field.since)), shown(self.client.server_version())))
 
     def desired(self):
-        """The API fields the module sets: options left unset keep the server's values."""
+        """The API fields the module sets: options left unset keep the server's values, and a field
+        the server's version lacks is left out."""
         wanted = {}
         for field in self.resource.fields:
             value = self.params.get(field.option)
-            if value is None:
+            if value is None or self.lacks(field):
                 continue
             wanted[field.api] = self.resolve(field, value) if field.reference else value
         return wanted
@@ -225,7 +257,7 @@ class Reconciler:
         """The API fields whose wanted value differs from the current one."""
         fields = self.resource.by_api
         return sorted(api for api, value in desired.items()
-                      if fields[api].normal(value) != fields[api].normal(current.get(api)))
+                      if fields[api].normal(value) != fields[api].normal(value_at(current, api)))
 
     def body(self, current, desired, secret):
         """The whole object to send (§13: a PUT replaces it): the current one less its secrets, with
@@ -233,7 +265,8 @@ class Reconciler:
         fields = self.resource.by_api
         body = dict((key, value) for key, value in (current or {}).items()
                     if key not in self.resource.secret_fields and key != 'secrets')
-        body.update((api, fields[api].encode(value)) for api, value in desired.items())
+        for api, value in desired.items():
+            put_value(body, api, fields[api].encode(value))
         if self.resource.scoped:
             body['project_id'] = self.project_id
         body.update(secret)
@@ -243,7 +276,9 @@ class Reconciler:
         """The managed fields of ``obj`` (with ``desired`` applied), as a diff shows them."""
         view = {}
         for field in self.resource.fields:
-            value = (desired or {}).get(field.api, (obj or {}).get(field.api))
+            if self.lacks(field):
+                continue
+            value = (desired or {}).get(field.api, value_at(obj, field.api))
             view[field.api] = field.normal(value)
         return view
 
@@ -304,7 +339,7 @@ class Reconciler:
         """Ids of objects with the module's name that were not listed before the create."""
         self._lists.pop(self.resource.collection, None)
         return [item['id'] for item in self.objects(self.resource)
-                if item.get('name') == self.params['name'] and item.get('id') not in known]
+                if item.get(self.resource.identity) == self.params['name'] and item.get('id') not in known]
 
     def uncertain_create(self, exc, known):
         try:

@@ -32,6 +32,13 @@ SINCE = {
     'auto_approve': (2, 16),                # Terraform's params.auto_approve
     # API tokens (§5.2)
     'token_names': (2, 18),                 # name and expires_at
+    # Templates (§6, §14)
+    'template_task_params': (2, 11),        # task_params: allow_debug, allow_override_inventory/limit/tags/skip_tags
+    'template_branch_override': (2, 14),    # allow_override_branch_in_task
+    'template_parallel_tasks': (2, 16, 1),  # allow_parallel_tasks (2.10.32 drops it)
+    'template_more_apps': (2, 16),          # apps terragrunt and pulumi (2.10.32 refuses them after
+                                            # creating the template; first release unplaced: 2.16 by rule)
+    'survey_default_value': (2, 19),        # survey variables' default_value
 }
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from ansible_collections.semaphore.api.plugins.module_utils._client import SemaphoreError
 from ansible_collections.semaphore.api.plugins.module_utils._payload import OVERRIDE_FLAGS
-from ansible_collections.semaphore.api.plugins.module_utils._resources import Field, Reconciler, Resource
+from ansible_collections.semaphore.api.plugins.module_utils._resources import Field, Reconciler, Resource, value_at
 from ansible_collections.semaphore.api.plugins.module_utils._versions import older_than, shown, since
 
 KEY_TYPES = ('none', 'ssh', 'login_password')
@@ -155,6 +155,9 @@ class EnvironmentResource(Resource):
             pair = (secret['type'], secret['name'])
             if pair in existing and params.get('update_secret') != 'always':
                 continue
+            if secret.get('value') is None:
+                raise SemaphoreError('secrets: a value is needed to {0} {1} secret {2!r}'.format(
+                    'send' if pair in existing else 'create', secret['type'], secret['name']))
             if pair in existing:
                 operations.append({'id': existing[pair], 'name': secret['name'], 'type': secret['type'], 'operation': 'delete'})
             operations.append({'name': secret['name'], 'type': secret['type'], 'secret': secret['value'], 'operation': 'create'})
@@ -302,10 +305,13 @@ RESOURCE_ARGSPEC = dict(PROJECT_ARGSPEC, project=dict(type='str', required=True)
 def run_resource_module(module, kind):
     """The whole run of the module that manages resources of ``kind`` (a key of RESOURCES)."""
     with module.client() as client:
+        reconciler = Reconciler(client, RESOURCES[kind], module.params, RESOURCES, module.check_mode)
         try:
-            result = Reconciler(client, RESOURCES[kind], module.params, RESOURCES, module.check_mode).run()
+            result = reconciler.run()
         except SemaphoreError as exc:
             module.fail_from_error(exc, **getattr(exc, 'result', {'changed': False}))
+    for warning in reconciler.warnings:
+        module.warn(warning)
     if not module.diff_mode:
         result.pop('diff', None)
     module.exit_json(**result)
@@ -323,7 +329,75 @@ def project_contents(client, project):
     result['environments'] = [environments.shown(client.get_object(environments.item_path(project_id, item['id'])))
                               for item in client.list_objects(environments.list_path(project_id))]
     result['templates'] = client.list_templates(project_id)
-    result['msg'] = "project '{0}': {1} keys, {2} repositories, {3} inventories, {4} environments, {5} templates".format(
-        result['project'].get('name'), len(result['keys']), len(result['repositories']), len(result['inventories']),
-        len(result['environments']), len(result['templates']))
+    for kind, key in (('view', 'views'), ('schedule', 'schedules')):
+        result[key] = client.list_objects(RESOURCES[kind].list_path(project_id))
+    result['msg'] = "project '{0}': {1}".format(result['project'].get('name'), ', '.join(
+        '{0} {1}'.format(len(result[key]), key) for key in ('keys', 'repositories', 'inventories', 'environments',
+                                                              'views', 'templates', 'schedules')))
     return result
+
+
+# -- a project as code (semaphore_project_info as_code=true, applied by the role semaphore.api.project) --
+
+# The kinds of a project, in the order they are applied (each names only those before it).
+AS_CODE_KINDS = (('key', 'keys'), ('repository', 'repositories'), ('inventory', 'inventories'),
+                 ('environment', 'environments'), ('view', 'views'), ('template', 'templates'),
+                 ('schedule', 'schedules'))
+
+
+def secret_placeholder(*names):
+    """The name a secret is replaced by in an export, and looked up by in the role's secrets."""
+    return '/'.join(str(name) for name in names)
+
+
+def _export_object(reconciler, resource, obj, names):
+    """One object as the options of its module: references by name, secrets as placeholders."""
+    item = {}
+    for field in resource.fields:
+        if reconciler.lacks(field):
+            continue
+        value = value_at(obj, field.api)
+        if field.reference:
+            value = names[field.reference].get(value)
+        elif field.normalize is None:
+            value = field.normal(value)
+        item[field.option] = value
+    if resource.kind == 'key' and obj.get('type') in ('ssh', 'login_password'):
+        item['secret'] = secret_placeholder('key', obj['name'])
+    elif resource.kind == 'environment':
+        item['secrets'] = [dict(name=secret['name'], type=secret.get('type') or 'var',
+                                secret=secret_placeholder('environment', obj['name'], secret.get('type') or 'var',
+                                                          secret['name']))
+                           for secret in obj.get('secrets') or []]
+    elif resource.kind == 'template':
+        item['vaults'] = [dict(key=names['key'].get(vault.get('vault_key_id')), name=vault.get('name'))
+                          for vault in obj.get('vaults') or []]
+        item['survey_vars'] = [dict((key, value) for key, value in survey.items() if value not in ('', [], None, False))
+                               for survey in _survey_vars(obj.get('survey_vars'))]
+    return item
+
+
+def project_as_code(client, project):
+    """A project as one structure that the role semaphore.api.project applies to any server: the
+    options of each kind's module, names instead of ids, secrets replaced by placeholders. Names must
+    be unique within a kind: a structure that links by name cannot hold two objects of one name."""
+    project_id = client.resolve_project(project)
+    meta = client.get_project(project_id)
+    reconciler = Reconciler(client, RESOURCES['project'], {}, RESOURCES)
+    reconciler.project_id = project_id
+    code = _export_object(reconciler, RESOURCES['project'], meta, {})
+    names = {}
+    for kind, key in AS_CODE_KINDS:
+        resource = RESOURCES[kind]
+        objects = reconciler.objects(resource)
+        if kind in ('environment', 'template'):  # lists leave secrets' names and vaults out: read each
+            objects = [client.get_object(resource.item_path(project_id, item['id'])) for item in objects]
+        labels = [item.get(resource.identity) for item in objects]
+        twice = sorted(set(str(label) for label in labels if labels.count(label) > 1))
+        if twice:
+            raise SemaphoreError('project {0!r} has {1} {2} that share a name ({3}): rename them before exporting, '
+                                 'as code names link objects'.format(meta.get('name'), len(twice), key, ', '.join(twice)))
+        names[kind] = dict((item['id'], item.get(resource.identity)) for item in objects)
+        code[key] = [_export_object(reconciler, resource, item, names) for item in
+                     sorted(objects, key=lambda item: (item.get('position') or 0, str(item.get(resource.identity))))]
+    return code

@@ -45,9 +45,11 @@ options:
         type: str
         required: true
       value:
-        description: The secret value.
+        description:
+          - The secret value. Needed when the secret is created, and with O(update_secret=always); a
+            secret that exists may be listed without it (as the role semaphore.api.project does when
+            it is not given the value).
         type: str
-        required: true
       type:
         description: V(var) for an extra variable, V(env) for an environment variable.
         type: str
@@ -120,7 +122,7 @@ SPEC = dict(
         env_vars=dict(type='dict'),
         secrets=dict(type='list', elements='dict', no_log=False, options=dict(
             name=dict(type='str', required=True),
-            value=dict(type='str', required=True, no_log=True),
+            value=dict(type='str', no_log=True),
             type=dict(type='str', choices=list(SECRET_TYPES), default='var'),
         )),
         update_secret=dict(type='str', choices=['on_create', 'always'], default='on_create', no_log=False),

@@ -528,6 +528,15 @@ class SemaphoreClient:
         environment's body can carry secrets to create."""
         self.request('PUT', path, body, expected=(204, 200), retry=False, parse=None)
 
+    def get_backup(self, project_id):
+        """Semaphore's own backup of a project (§14): names instead of ids, no secrets."""
+        return self.request('GET', '/project/{0}/backup'.format(project_id))
+
+    def restore_project(self, backup):
+        """Semaphore's restore: always a new project (§14). Never retried: a second copy would make
+        a second project."""
+        return self.request('POST', '/projects/restore', backup, expected=(200, 201), retry=False)
+
     def validate_cron(self, project_id, cron_format):
         """The server's own check of a schedule's cron expression (§14): 400 ``Cron: …`` when wrong."""
         try:

@@ -29,7 +29,7 @@ RECAP_LINE = re.compile(r"^localhost\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=
 
 def test_every_example_is_tested():
     """A new playbook in examples/ needs a test here (and a row in the README's table)."""
-    tested = {"demo", "ci_deploy", "module_defaults", "stop_task", "task_output_later"}
+    tested = {"demo", "ci_deploy", "module_defaults", "stop_task", "task_output_later", "project_as_code"}
     assert {path.stem for path in EXAMPLES.glob("*.yml")} == tested
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     for name in tested:
@@ -329,3 +329,26 @@ def test_make_sim(tmp_path, profile):
             process.wait(timeout=10)
     with pytest.raises(requests.ConnectionError):
         requests.get(url + "/api/ping", timeout=5)
+
+
+def test_project_as_code(tmp_path, collections_path):
+    """project_as_code.yml: the project is made once (a second run changes nothing), the export shows
+    its templates, and no secret value reaches the output."""
+    with simulator(tmp_path) as sim:
+        first = run_example(collections_path, tmp_path, "project_as_code", SEMAPHORE_URL=sim.url)
+        assert first.returncode == 0
+        assert recap(first.stdout)[1] > 0
+        second = run_example(collections_path, tmp_path, "project_as_code", SEMAPHORE_URL=sim.url)
+        assert second.returncode == 0
+        assert recap(second.stdout)[1] == 0, second.stdout
+        shown = task_result(second.stdout, "Show the export (secrets are placeholders)")["msg"]
+        assert shown.startswith("['Deploy', 'Patch'] in project 'Infrastructure'")
+        for output in (first.stdout + first.stderr, second.stdout + second.stderr):
+            assert "example-git-password" not in output and "example-db-password" not in output
+        session = login(sim)
+        projects = session.get(sim.url + "/api/projects", timeout=10).json()
+        project = next(item for item in projects if item["name"] == "Infrastructure")
+        templates = session.get(f"{sim.url}/api/project/{project['id']}/templates", timeout=10).json()
+        assert sorted(item["name"] for item in templates) == ["Deploy", "Patch"]
+        schedules = session.get(f"{sim.url}/api/project/{project['id']}/schedules", timeout=10).json()
+        assert [(item["name"], item["cron_format"]) for item in schedules] == [("weekly patch", "0 4 * * 0")]

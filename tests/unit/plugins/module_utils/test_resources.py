@@ -38,6 +38,8 @@ class FakeServer:
             '/project/1/inventory': [],
             '/project/1/environment': [{'id': 1, 'name': 'Empty', 'project_id': 1, 'json': '{}', 'env': None,
                                         'password': None, 'secrets': []}],
+            '/project/1/views': [],
+            '/project/1/schedules': [],
         }
         self.writes = []
         self.secrets_sent = []

@@ -420,6 +420,102 @@ def _environment_steps(rec: Recorder, pid: int) -> None:
     rec.call("environment delete", "DELETE", environments + "/{environment_id}", project_id=pid, environment_id=env_id)
 
 
+def as_code_steps(rec: Recorder) -> None:
+    """§14 in a project of its own: a template (validation error, create, PUT that leaves a field out,
+    refs), a schedule (cron check good and bad, create, update, active, delete), a view (create,
+    update, positions, delete), the backup, its restore (then deleted), the template's delete."""
+    _login(rec)
+    pid = rec.call("project create", "POST", "/api/projects", body={"name": "Recorded as code"}).json()["id"]
+    base = "/api/project/{project_id}"
+    repo_id = _created_id(rec, rec.call("repository create", "POST", base + "/repositories", project_id=pid, body={
+        "name": "playbooks", "project_id": pid, "git_url": "https://git.example.com/p.git", "git_branch": "main",
+        "ssh_key_id": rec.call("keys", "GET", base + "/keys", project_id=pid).json()[0]["id"]}),
+        "repositories after create", base + "/repositories", "playbooks", project_id=pid)
+    inventory = rec.call("inventory create", "POST", base + "/inventory", project_id=pid, body={
+        "name": "hosts", "project_id": pid, "type": "static", "inventory": "[web]\nweb1\n"}).json()
+    view = rec.call("view create", "POST", base + "/views", project_id=pid,
+                    body={"project_id": pid, "title": "Deploy", "position": 1}).json()
+    rec.call("view without title", "POST", base + "/views", project_id=pid, body={"project_id": pid, "title": ""})
+    rec.call("views", "GET", base + "/views", project_id=pid)
+    survey = [{"name": "v", "title": "V", "required": False, "type": "", "description": "", "values": []}]
+    body = {"project_id": pid, "name": "site", "playbook": "site.yml", "app": "ansible",
+            "inventory_id": inventory["id"], "repository_id": repo_id, "description": "first", "view_id": view["id"],
+            "arguments": "[]", "survey_vars": survey}
+    rec.call("template without inventory", "POST", base + "/templates", project_id=pid,
+             body=dict(body, inventory_id=None))
+    tpl = rec.call("template create", "POST", base + "/templates", project_id=pid, body=body).json()
+    _as_code_template(rec, pid, tpl, body)
+    _as_code_schedule(rec, pid, tpl["id"])
+    _as_code_views(rec, pid, view)
+    backup = rec.call("backup", "GET", base + "/backup", project_id=pid).json()
+    restored = rec.call("restore", "POST", "/api/projects/restore",
+                        body=dict(backup, meta=dict(backup["meta"], name="Recorded restore"))).json()
+    rec.call("restored templates", "GET", base + "/templates", project_id=restored["id"])
+    rec.call("restored schedules", "GET", base + "/schedules", project_id=restored["id"])
+    rec.call("restore with a missing repository", "POST", "/api/projects/restore", body=dict(
+        backup, meta=dict(backup["meta"], name="Recorded broken restore"),
+        templates=[dict(t, repository="nope") for t in backup["templates"]]))
+    rec.call("restored project delete", "DELETE", base, project_id=restored["id"])
+    rec.call("template delete", "DELETE", base + "/templates/{template_id}", project_id=pid, template_id=tpl["id"])
+    rec.call("template gone", "GET", base + "/templates/{template_id}", project_id=pid, template_id=tpl["id"])
+    rec.call("project delete", "DELETE", base, project_id=pid)
+    for project in rec.request("GET", "/api/projects").json():  # a failed restore leaves its project behind
+        if project["name"] == "Recorded broken restore":
+            rec.request("DELETE", f"/api/project/{project['id']}")
+
+
+def _as_code_template(rec: Recorder, pid: int, tpl: dict[str, Any], body: dict[str, Any]) -> None:
+    """Read, list, refs, a PUT without ``description`` (reset), a PUT with another id."""
+    item = "/api/project/{project_id}/templates/{template_id}"
+    rec.call("template", "GET", item, project_id=pid, template_id=tpl["id"])
+    rec.call("templates", "GET", "/api/project/{project_id}/templates", project_id=pid)
+    rec.call("template refs", "GET", item + "/refs", project_id=pid, template_id=tpl["id"])
+    changed = {k: v for k, v in body.items() if k != "description"}
+    rec.call("template update without description", "PUT", item, project_id=pid, template_id=tpl["id"],
+             body=dict(changed, id=tpl["id"], name="site renamed"))
+    rec.call("template after update", "GET", item, project_id=pid, template_id=tpl["id"])
+    rec.call("template update with another id", "PUT", item, project_id=pid, template_id=tpl["id"],
+             body=dict(body, id=tpl["id"] + 1000))
+
+
+def _as_code_schedule(rec: Recorder, pid: int, template_id: int) -> None:
+    """Cron checks, create, lists, a PUT without ``name``, active, a second one for the backup, delete."""
+    schedules = "/api/project/{project_id}/schedules"
+    rec.call("cron valid", "POST", schedules + "/validate", project_id=pid, body={"cron_format": "*/5 * * * *"})
+    rec.call("cron invalid", "POST", schedules + "/validate", project_id=pid, body={"cron_format": "* * * *"})
+    body = {"project_id": pid, "template_id": template_id, "cron_format": "0 3 * * *", "name": "nightly"}
+    rec.call("schedule with a bad cron", "POST", schedules, project_id=pid, body=dict(body, cron_format="61 * * * *"))
+    schedule = rec.call("schedule create", "POST", schedules, project_id=pid, body=body).json()
+    item = schedules + "/{schedule_id}"
+    rec.call("schedules", "GET", schedules, project_id=pid)
+    rec.call("template schedules", "GET", "/api/project/{project_id}/templates/{template_id}/schedules",
+             project_id=pid, template_id=template_id)
+    rec.call("schedule update without name", "PUT", item, project_id=pid, schedule_id=schedule["id"],
+             body={"id": schedule["id"], "project_id": pid, "template_id": template_id, "cron_format": "@daily"})
+    rec.call("schedule", "GET", item, project_id=pid, schedule_id=schedule["id"])
+    rec.call("schedule active", "PUT", item + "/active", project_id=pid, schedule_id=schedule["id"],
+             body={"active": True})
+    rec.call("schedule after active", "GET", item, project_id=pid, schedule_id=schedule["id"])
+    rec.call("schedule kept for the backup", "POST", schedules, project_id=pid, body=body)
+    rec.call("schedule delete", "DELETE", item, project_id=pid, schedule_id=schedule["id"])
+    rec.call("schedule gone", "GET", item, project_id=pid, schedule_id=schedule["id"])
+
+
+def _as_code_views(rec: Recorder, pid: int, view: dict[str, Any]) -> None:
+    """A second view: update, positions, reads, the view's templates, delete."""
+    views = "/api/project/{project_id}/views"
+    other = rec.call("second view create", "POST", views, project_id=pid,
+                     body={"project_id": pid, "title": "Tools", "position": 2}).json()
+    rec.call("view update", "PUT", views + "/{view_id}", project_id=pid, view_id=other["id"],
+             body=dict(other, title="Utilities"))
+    rec.call("view positions", "POST", views + "/positions", project_id=pid,
+             body={str(view["id"]): 3, str(other["id"]): 0})
+    rec.call("views after positions", "GET", views, project_id=pid)
+    rec.call("view", "GET", views + "/{view_id}", project_id=pid, view_id=view["id"])
+    rec.call("view templates", "GET", views + "/{view_id}/templates", project_id=pid, view_id=view["id"])
+    rec.call("view delete", "DELETE", views + "/{view_id}", project_id=pid, view_id=other["id"])
+
+
 # group name -> steps; the groups run in this order and share ``rec.ids``
 SCENARIO: list[tuple[str, Callable[[Recorder], None]]] = [
     ("auth", auth_steps),
@@ -432,6 +528,7 @@ SCENARIO: list[tuple[str, Callable[[Recorder], None]]] = [
     ("confirm", confirm_steps),
     ("reads", read_steps),
     ("resources", resource_steps),
+    ("as_code", as_code_steps),
 ]
 
 

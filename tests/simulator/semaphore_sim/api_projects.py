@@ -41,7 +41,7 @@ async def get_project(request: web.Request) -> web.Response:
 async def add_project(request: web.Request) -> web.Response:
     """§13 POST /api/projects: admins only (401, empty, otherwise: no ``non_admin_can_create_project``);
     201 with the project. The creator is its owner; it gets the key None and the environment Empty (no
-    demo content). SQL stores only name and type of the body (the answer echoes the rest); BoltDB all."""
+    demo content); from 2.16 also the view All (§14). SQL stores only name and type of the body (the answer echoes the rest); BoltDB all."""
     user = auth_of(request).user
     if user is None or not user.admin:
         return empty(401)
@@ -57,6 +57,8 @@ async def add_project(request: web.Request) -> web.Response:
     store.add_resource(project, "keys", {"name": "None", "type": "none", "secret": None, "environment_id": None})
     store.add_resource(project, "environments", {"name": "Empty", "password": None, "json": "{}",
                                                  "env": "{}" if sim.profile.empty_environment_env else None})
+    if sim.profile.project_all_view:
+        store.add_resource(project, "views", {"title": "All", "position": 0})  # §14
     return send_json(views.project_json(sim.profile, replace(project, data=settings)), 201)
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import api_auth, api_environments, api_inventories, api_output, api_projects, api_resources, api_task_launch, \
-    api_tasks, api_templates, api_tokens, api_user, api_ws, control
+from . import api_auth, api_backup, api_environments, api_inventories, api_output, api_projects, api_resources, \
+    api_schedules, api_task_launch, api_tasks, api_templates, api_tokens, api_user, api_views, api_ws, control
 from .api_common import Handler
 from .core import SIM_KEY, Simulator
 from .middleware import api_middleware, fault_middleware, log_middleware
@@ -18,7 +18,7 @@ from .middleware import api_middleware, fault_middleware, log_middleware
 # In registration order: within a module, a literal path (``tasks/last``) before a pattern that would
 # also match it (``tasks/{task_id}``).
 RESOURCES = (api_user, api_auth, api_tokens, api_projects, api_resources, api_inventories, api_environments,
-             api_templates, api_tasks, api_task_launch, api_output, api_ws)
+             api_templates, api_schedules, api_views, api_backup, api_tasks, api_task_launch, api_output, api_ws)
 
 
 def _add(app: web.Application, method: str, path: str, handler: Handler) -> None:

@@ -121,6 +121,13 @@ class Profile:
     # Recorded 2.10.32 with --backend bolt: BoltDB's token lookup ignores ``expired``, so a deleted
     # (expired) API token still authenticates.
     bolt_expired_tokens_valid: bool
+    # §14: a new project gets the view "All" (position 0) in the newest code, created next to the
+    # Empty environment with ``env: "{}"``; not dated, so from 2.16 like that environment.
+    project_all_view: bool
+    # §14: the backup has a ``schedules`` list (``{cron_format, name, active, template}``) and a restore
+    # creates them; 2.10.32 keeps only each template's first ``cron``. Requested in January 2025 (issue
+    # 2671), present in a July 2025 report (issue 3172): placed at 2.16.
+    backup_schedules: bool
 
     @property
     def short_version(self) -> str:
@@ -169,6 +176,7 @@ _2_10 = Profile(
     inventory_holder_field="holder_id", inventory_tofu=False, empty_environment_env=False,
     create_checks_project=False, env_secret_owner_check=False,
     stop_kill_ends_in_error=True, force_stop_end_later=True, bolt_expired_tokens_valid=True,
+    project_all_view=False, backup_schedules=False,
 )
 
 # The client's middle branches (2.11 - 2.14): what §10 lists for v2.11, v2.12 and v2.13. Everything else
@@ -222,7 +230,8 @@ _2_16 = replace(
     env_secret_empty_keeps=True,  # §13: after 2.14 (a report on 2.14 still loses the value)
     # §13: not dated; unplaced newer behaviour starts at 2.16 (2.13 keeps 2.10's)
     key_put_checks_ids=True, key_read_dto=True, key_validates_secret=False,
-    inventory_holder_field="template_id", empty_environment_env=True,
+    inventory_holder_field="template_id", empty_environment_env=True, project_all_view=True,
+    backup_schedules=True,  # §14: by July 2025
     inventory_tofu=True,  # §13: accepted by 2.16.51
 )
 

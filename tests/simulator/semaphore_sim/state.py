@@ -89,7 +89,7 @@ class Project:
     its ``environment_id`` and the name ``var.<name>`` or ``env.<name>``), repositories ``{id, name,
     project_id, git_url, git_branch, ssh_key_id}``, inventories ``{id, name, project_id, inventory,
     ssh_key_id, become_key_id, type, holder_id, repository_id}``, environments ``{id, name, project_id,
-    password, json, env}``.
+    password, json, env}``; views and schedules (§14) are dicts like the objects the API shows.
     """
 
     id: int
@@ -101,6 +101,8 @@ class Project:
     repositories: dict[int, dict[str, Any]] = field(default_factory=dict)
     environments: dict[int, dict[str, Any]] = field(default_factory=dict)
     keys: dict[int, dict[str, Any]] = field(default_factory=dict)
+    views: dict[int, dict[str, Any]] = field(default_factory=dict)  # §14 {id, project_id, title, position}
+    schedules: dict[int, dict[str, Any]] = field(default_factory=dict)  # §14 Schedule objects
 
 
 @dataclass
@@ -268,7 +270,7 @@ class Store:  # pylint: disable=too-many-instance-attributes
             members = {by_name[name]: role for name, role in (raw.get("members") or {}).items()}
             data = {key: raw[key] for key in ("alert", "alert_chat", "max_parallel_tasks", "type") if key in raw}
             project = Project(id=int(raw["id"]), name=str(raw["name"]), created=created, members=members, data=data)
-            for kind in RESOURCE_KINDS:
+            for kind in RESOURCE_KINDS + ("views",):
                 target = getattr(project, kind)
                 for item in raw.get(kind, []) or []:
                     target[int(item["id"])] = dict(item, id=int(item["id"]), project_id=project.id)
@@ -286,8 +288,9 @@ class Store:  # pylint: disable=too-many-instance-attributes
         """Id sequences after the seed's ids (one per table, as on SQL), then what the seed leaves out:
         each project's key None (§13: every project has one; the seed's repositories and inventories use
         it, as hack/seed-semaphore.py does on a real server) and the fields each object always has."""
-        self.next_ids = {"projects": max(self.projects, default=0) + 1}
-        for kind in RESOURCE_KINDS:
+        self.next_ids = {"projects": max(self.projects, default=0) + 1,
+                         "templates": max(self.templates, default=0) + 1}
+        for kind in RESOURCE_KINDS + ("views", "schedules"):
             self.next_ids[kind] = max((i for p in self.projects.values() for i in getattr(p, kind)), default=0) + 1
         for project in self.projects.values():
             for key in project.keys.values():
@@ -308,6 +311,10 @@ class Store:  # pylint: disable=too-many-instance-attributes
             for env in project.environments.values():
                 for name, value in (("password", None), ("json", "{}"), ("env", None)):
                     env.setdefault(name, value)
+            for view in project.views.values():
+                view.setdefault("position", 0)
+            if self.profile.project_all_view and not project.views:
+                self.add_resource(project, "views", {"title": "All", "position": 0})  # §14: 2.16+
 
     def add_resource(self, project: Project, kind: str, item: dict[str, Any]) -> dict[str, Any]:
         """Store a new key, repository, inventory or environment with the next id of its kind."""
@@ -315,6 +322,15 @@ class Store:  # pylint: disable=too-many-instance-attributes
         self.next_ids[kind] += 1
         getattr(project, kind)[item["id"]] = item
         return item
+
+    def add_template(self, project: Project, name: str, playbook: str, data: dict[str, Any]) -> Template:
+        """Store a new template (§14) with the next template id and the default simulated run."""
+        sim = {"duration": 2.0, "result": "success", "output_lines": 30, "confirm": False}
+        template = Template(id=self.next_ids["templates"], project_id=project.id, name=name, playbook=playbook,
+                            data=data, sim=sim)
+        self.next_ids["templates"] += 1
+        self.templates[template.id] = template
+        return template
 
     def referrers(self, project: Project, kind: str, obj_id: int) -> dict[str, list[dict[str, Any]]]:
         """§13 ``…/{id}/refs``: the templates, inventories and repositories of the project that name the

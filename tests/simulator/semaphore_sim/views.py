@@ -87,6 +87,15 @@ def task_json(profile: Profile, store: Store, task: Task, with_tpl: bool = False
     return data
 
 
+def _template_stored_fields(store: Store, raw: dict[str, Any], data: dict[str, Any], listing: bool) -> None:
+    """§14: the SQL list selects neither autorun nor suppress_success_alerts and decodes survey_vars into
+    a copy it then drops; the single GET lists the vaults."""
+    if listing and store.options.backend != "bolt":
+        data.update(autorun=False, survey_vars=None, suppress_success_alerts=False)
+    if not listing and raw.get("vaults"):
+        data["vaults"] = [dict(vault) for vault in raw["vaults"]]
+
+
 def template_json(profile: Profile, store: Store, template: Template, permissions: int | None = None) -> dict[str, Any]:
     """§6 Template object with ``last_task``; every field present before v2.14, omit-when-empty after."""
     raw = template.data
@@ -97,11 +106,14 @@ def template_json(profile: Profile, store: Store, template: Template, permission
         "name": template.name, "playbook": template.playbook, "arguments": raw.get("arguments"),
         "allow_override_args_in_task": bool(raw.get("allow_override_args_in_task", False)),
         "description": raw.get("description"), "vault_key_id": None, "vaults": None, "type": str(raw.get("type") or ""),
-        "start_version": None, "build_template_id": None, "view_id": raw.get("view_id"),
+        "start_version": raw.get("start_version"), "build_template_id": raw.get("build_template_id"),
+        "view_id": raw.get("view_id"),
         "last_task": task_json(profile, store, last[0], with_tpl=True) if last else None,
-        "autorun": False, "survey_vars": None, "suppress_success_alerts": False,
+        "autorun": bool(raw.get("autorun")), "survey_vars": raw.get("survey_vars"),
+        "suppress_success_alerts": bool(raw.get("suppress_success_alerts")),
         "app": str(raw.get("app") or ""), "git_branch": raw.get("git_branch"), "tasks": len(last),
     }
+    _template_stored_fields(store, raw, data, permissions is None)
     if profile.template_task_params:
         params = raw.get("task_params") or {}
         data["task_params"] = {key: bool(params.get(key, False)) for key in
@@ -119,7 +131,7 @@ def template_json(profile: Profile, store: Store, template: Template, permission
         data["allow_parallel_tasks"] = bool(raw.get("allow_parallel_tasks", False))
     if profile.template_vaults_list:
         data.pop("vault_key_id")  # 2.10.32 has the ``vaults`` list instead (recorded)
-        if permissions is not None:
+        if permissions is not None and not data["vaults"]:
             data["vaults"] = []  # recorded: [] in the single GET, null in the list
     if profile.omit_empty_template:
         data.pop("vault_key_id")

@@ -35,12 +35,13 @@ export SIM_PROFILES
 # `make -j test` must still run the steps one after the other.
 .NOTPARALLEL:
 
-.PHONY: help venv collection demo sim doc test sanity units simtests integration systests lint galaxy matrix bench clean distclean
+.PHONY: help venv collection demo seed sim doc test sanity units simtests integration systests lint galaxy matrix bench clean distclean
 
 help:
 	@echo "make demo    run examples/demo.yml against the embedded simulator"
 	@echo "make sim     a simulator on http://127.0.0.1:$(PORT) until Ctrl-C (PROFILE=2.10|2.13|2.16|2.18, PORT=...)"
 	@echo "make doc MODULE=semaphore_task   a module's documentation (ansible-doc)"
+	@echo "make seed    prepare a real Semaphore (SEMAPHORE_URL, _USERNAME, _PASSWORD) for make integration"
 	@echo "make test    sanity units simtests integration systests lint galaxy matrix"
 	@echo "make matrix  the other ansible-core versions of tests/matrix.yml (MATRIX=2.21.5 for one)"
 	@echo "make venv | sanity | units | simtests | integration | systests | lint | galaxy | matrix | bench | clean"
@@ -75,6 +76,11 @@ demo: collection
 	$(DEMO_ENV) \
 	    hack/with-simulator.sh --profile 2.16 --state-dir $(DEMO_DIR) -- \
 	    $(VENV)/bin/ansible-playbook examples/demo.yml
+
+# Prepare a running Semaphore (SEMAPHORE_URL, SEMAPHORE_USERNAME, SEMAPHORE_PASSWORD) for `make integration`,
+# through the collection's own modules; writes tests/integration/integration_config.yml.
+seed: collection
+	$(DEMO_ENV) $(VENV)/bin/ansible-playbook tests/integration/seed.yml $(SEED_ARGS)
 
 # In the foreground until Ctrl-C; prints the URL, users, export lines and a command to try.
 sim: collection

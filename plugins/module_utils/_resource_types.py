@@ -16,7 +16,7 @@ from __future__ import annotations
 from ansible_collections.semaphore.api.plugins.module_utils._client import SemaphoreError
 from ansible_collections.semaphore.api.plugins.module_utils._payload import OVERRIDE_FLAGS
 from ansible_collections.semaphore.api.plugins.module_utils._resources import Field, Reconciler, Resource, value_at
-from ansible_collections.semaphore.api.plugins.module_utils._versions import older_than, shown, since
+from ansible_collections.semaphore.api.plugins.module_utils._versions import features, older_than, shown, since
 
 KEY_TYPES = ('none', 'ssh', 'login_password')
 INVENTORY_TYPES = ('static', 'static-yaml', 'file', 'terraform-workspace', 'tofu-workspace')
@@ -320,7 +320,8 @@ def run_resource_module(module, kind):
 def project_contents(client, project):
     """A project and what it holds, as semaphore_project_info returns it (no secret anywhere)."""
     project_id = client.resolve_project(project)
-    result = {'project': client.get_project(project_id)}
+    version = client.server_version()
+    result = {'project': client.get_project(project_id), 'server_version': shown(version), 'features': features(version)}
     for kind, key in (('key', 'keys'), ('repository', 'repositories'), ('inventory', 'inventories')):
         resource = RESOURCES[kind]
         result[key] = [resource.shown(item) for item in client.list_objects(resource.list_path(project_id))]

@@ -72,3 +72,8 @@ def older_than(version, feature):
 def shown(version):
     """``(2, 10, 31)`` as ``2.10.31``; None (unknown) as ``unknown``."""
     return '.'.join(str(part) for part in version) if version else 'unknown'
+
+
+def features(version):
+    """Every feature of SINCE with whether a server of ``version`` has it."""
+    return dict((feature, at_least(version, feature)) for feature in SINCE)

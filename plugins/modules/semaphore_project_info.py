@@ -114,6 +114,19 @@ schedules:
   type: list
   elements: dict
   sample: [{id: 1, name: nightly, template_id: 3, cron_format: "30 2 * * *", active: true}]
+server_version:
+  description: The server's version (V(unknown) for a build that does not say, taken as the newest).
+  returned: always
+  type: str
+  sample: 2.10.32
+features:
+  description:
+    - What the server's version has, by the names of the collection's version table (for example
+      C(template_task_params), C(template_branch_override), C(template_parallel_tasks), C(token_names)),
+      so that a playbook can set only the template flags the server has.
+  returned: always
+  type: dict
+  sample: {template_task_params: false, template_parallel_tasks: false, token_names: false}
 as_code:
   description:
     - The project as code (O(as_code=true)); each list holds the options of its module.

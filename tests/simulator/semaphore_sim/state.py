@@ -287,7 +287,7 @@ class Store:  # pylint: disable=too-many-instance-attributes
     def _complete_resources(self) -> None:
         """Id sequences after the seed's ids (one per table, as on SQL), then what the seed leaves out:
         each project's key None (§13: every project has one; the seed's repositories and inventories use
-        it, as hack/seed-semaphore.py does on a real server) and the fields each object always has."""
+        it, as tests/integration/seed.yml does on a real server) and the fields each object always has."""
         self.next_ids = {"projects": max(self.projects, default=0) + 1,
                          "templates": max(self.templates, default=0) + 1}
         for kind in RESOURCE_KINDS + ("views", "schedules"):

@@ -332,9 +332,9 @@ def project_contents(client, project):
     result['templates'] = client.list_templates(project_id)
     for kind, key in (('view', 'views'), ('schedule', 'schedules')):
         result[key] = client.list_objects(RESOURCES[kind].list_path(project_id))
-    result['msg'] = "project '{0}': {1}".format(result['project'].get('name'), ', '.join(
-        '{0} {1}'.format(len(result[key]), key) for key in ('keys', 'repositories', 'inventories', 'environments',
-                                                              'views', 'templates', 'schedules')))
+    listed = ('keys', 'repositories', 'inventories', 'environments', 'views', 'templates', 'schedules')
+    result['msg'] = "project '{0}': {1}".format(
+        result['project'].get('name'), ', '.join('{0} {1}'.format(len(result[key]), key) for key in listed))
     return result
 
 

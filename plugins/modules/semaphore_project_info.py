@@ -29,7 +29,7 @@ options:
     required: true
   as_code:
     description:
-      - Also return RV(as_code), the project as one structure the role C(semaphore.api.project) applies:
+      - Also return RV(as_code), the project as one structure the role C(semaphore.api.project) applies, with
         the options of each module (semaphore.api.semaphore_key, semaphore.api.semaphore_repository,
         semaphore.api.semaphore_inventory, semaphore.api.semaphore_environment, semaphore.api.semaphore_view,
         semaphore.api.semaphore_template, semaphore.api.semaphore_schedule), objects named instead of

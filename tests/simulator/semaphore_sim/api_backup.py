@@ -45,7 +45,7 @@ def unique_names(rows: list[dict[str, Any]], key: str) -> None:
     """makeUniqueNames: a name an earlier row already has gets `` - <10 random [a-z0-9]>``."""
     for index in range(len(rows) - 1, -1, -1):
         if any(rows[other][key] == rows[index][key] for other in range(index)):
-            suffix = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(10))
+            suffix = "".join(secrets.choice(string.ascii_lowercase + string.digits) for dummy in range(10))
             rows[index] = dict(rows[index], **{key: f"{rows[index][key]} - {suffix}"})
 
 

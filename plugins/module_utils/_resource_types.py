@@ -232,9 +232,11 @@ class TemplateResource(Resource):
         self._check_app(reconciler, app)
         if current is None:
             desired['app'] = app
-            missing = [option for option, api in (('repository', 'repository_id'), ('playbook', 'playbook'),
-                                                  ('inventory', 'inventory_id')) if not desired.get(api)
-                       and not (app in WORKSPACE_APPS and option != 'repository')]
+            # As the server validates (§14): a playbook unless Terraform-like, an inventory for Ansible.
+            needed = [('repository', 'repository_id')]
+            needed += [] if app in WORKSPACE_APPS else [('playbook', 'playbook')]
+            needed += [('inventory', 'inventory_id')] if app == 'ansible' else []
+            missing = [option for option, api in needed if not desired.get(api)]
             if missing:
                 raise SemaphoreError('{0} {1} needed to create template {2!r} ({3})'.format(
                     ' and '.join(missing), 'are' if len(missing) > 1 else 'is', params['name'], app))

@@ -191,17 +191,16 @@ class Reconciler:
         object_id = as_id(value, field.reference)
         try:
             if object_id is None:
+                if self.check_mode and find_by_name(target.kind, str(value), items, scope, key=target.identity) is None:
+                    # A preview of a playbook whose earlier tasks create it (the role semaphore.api.project).
+                    self.warnings.append('check mode: {0}: no {1} named {2!r} yet; a real run fails unless an '
+                                         'earlier task creates it'.format(field.option, target.kind, value))
+                    return None
                 return pick_by_name(target.kind, str(value), items, scope, key=target.identity)['id']
             if pick(target.kind, items, None, object_id) is None:
                 raise SemaphoreLookupError('no {0} {1}{2}'.format(target.kind, object_id, scope))
             return object_id
         except SemaphoreLookupError as exc:
-            if self.check_mode and object_id is None and find_by_name(target.kind, str(value), items, scope,
-                                                                      key=target.identity) is None:
-                # A preview of a playbook whose earlier tasks create it (the role semaphore.api.project).
-                self.warnings.append('check mode: {0}: no {1} named {2!r} yet; a real run fails unless an earlier '
-                                     'task creates it'.format(field.option, target.kind, value))
-                return None
             raise SemaphoreLookupError('{0}: {1}'.format(field.option, exc)) from None
 
     def current(self):

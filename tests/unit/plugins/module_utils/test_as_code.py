@@ -97,6 +97,9 @@ def test_a_template_needs_its_repository_and_inventory_and_a_known_app():
         run(server, 'template', app='terragrunt', **template())
     assert server.writes == []
     assert run(server, 'template', name='tf', app='terraform', repository='playbooks')['changed']
+    assert run(server, 'template', name='sh', app='bash', playbook='run.sh', repository='playbooks')['changed']
+    with pytest.raises(SemaphoreError, match=r"playbook is needed to create template 'py' \(python\)"):
+        run(server, 'template', name='py', app='python', repository='playbooks')
 
 
 def test_check_mode_names_a_reference_an_earlier_task_would_create():

@@ -324,7 +324,7 @@ def project_contents(client, project):
     project_id = client.resolve_project(project)
     version = client.server_version()
     result = {'project': client.get_project(project_id), 'server_version': shown(version), 'features': features(version)}
-    for kind, key in (('key', 'keys'), ('repository', 'repositories'), ('inventory', 'inventories')):
+    for kind, key in (('key', 'access_keys'), ('repository', 'repositories'), ('inventory', 'inventories')):
         resource = RESOURCES[kind]
         result[key] = [resource.shown(item) for item in client.list_objects(resource.list_path(project_id))]
     environments = RESOURCES['environment']
@@ -334,7 +334,7 @@ def project_contents(client, project):
     result['templates'] = client.list_templates(project_id)
     for kind, key in (('view', 'views'), ('schedule', 'schedules')):
         result[key] = client.list_objects(RESOURCES[kind].list_path(project_id))
-    listed = ('keys', 'repositories', 'inventories', 'environments', 'views', 'templates', 'schedules')
+    listed = ('access_keys', 'repositories', 'inventories', 'environments', 'views', 'templates', 'schedules')
     result['msg'] = "project '{0}': {1}".format(
         result['project'].get('name'), ', '.join('{0} {1}'.format(len(result[key]), key) for key in listed))
     return result
@@ -343,7 +343,7 @@ def project_contents(client, project):
 # -- a project as code (semaphore_project_info as_code=true, applied by the role semaphore.api.project) --
 
 # The kinds of a project, in the order they are applied (each names only those before it).
-AS_CODE_KINDS = (('key', 'keys'), ('repository', 'repositories'), ('inventory', 'inventories'),
+AS_CODE_KINDS = (('key', 'access_keys'), ('repository', 'repositories'), ('inventory', 'inventories'),
                  ('environment', 'environments'), ('view', 'views'), ('template', 'templates'),
                  ('schedule', 'schedules'))
 
@@ -353,8 +353,15 @@ def secret_placeholder(*names):
     return '/'.join(str(name) for name in names)
 
 
+def _without_none(values):
+    """A dict without its null values: an option left out means "as the server has it", and older
+    ansible-core turns a null passed on through a template into the string ``None``."""
+    return dict((key, value) for key, value in values.items() if value is not None)
+
+
 def _export_object(reconciler, resource, obj, names):
-    """One object as the options of its module: references by name, secrets as placeholders."""
+    """One object as the options of its module: references by name, secrets as placeholders, unset
+    values (no reference, a zero, a null) left out."""
     item = {}
     for field in resource.fields:
         if reconciler.lacks(field):
@@ -373,11 +380,11 @@ def _export_object(reconciler, resource, obj, names):
                                                           secret['name']))
                            for secret in obj.get('secrets') or []]
     elif resource.kind == 'template':
-        item['vaults'] = [dict(key=names['key'].get(vault.get('vault_key_id')), name=vault.get('name'))
+        item['vaults'] = [_without_none(dict(key=names['key'].get(vault.get('vault_key_id')), name=vault.get('name')))
                           for vault in obj.get('vaults') or []]
         item['survey_vars'] = [dict((key, value) for key, value in survey.items() if value not in ('', [], None, False))
                                for survey in _survey_vars(obj.get('survey_vars'))]
-    return item
+    return _without_none(item)
 
 
 def project_as_code(client, project):

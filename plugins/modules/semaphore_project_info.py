@@ -33,8 +33,9 @@ options:
         the options of each module (semaphore.api.semaphore_key, semaphore.api.semaphore_repository,
         semaphore.api.semaphore_inventory, semaphore.api.semaphore_environment, semaphore.api.semaphore_view,
         semaphore.api.semaphore_template, semaphore.api.semaphore_schedule), objects named instead of
-        ids, and each secret replaced by a placeholder, its name (C(key/deploy),
-        C(environment/production/var/db_password)), under which the role looks its value up.
+        ids, each secret replaced by a placeholder, its name (C(key/deploy),
+        C(environment/production/var/db_password)), under which the role looks its value up, and
+        what is unset (no reference, a zero, a null) left out.
       - Names link the objects, so the export fails when two objects of one kind share a name.
     type: bool
     default: false
@@ -72,7 +73,7 @@ project:
   returned: always
   type: dict
   sample: {id: 1, name: Infrastructure, alert: false, max_parallel_tasks: 2}
-keys:
+access_keys:
   description: Its access keys, without secrets.
   returned: always
   type: list
@@ -137,9 +138,9 @@ as_code:
     alert: false
     alert_chat: ''
     max_parallel_tasks: 0
-    keys: [{name: deploy, type: ssh, secret: key/deploy}, {name: None, type: none}]
+    access_keys: [{name: deploy, type: ssh, secret: key/deploy}, {name: None, type: none}]
     repositories: [{name: playbooks, git_url: "git@github.com:example/playbooks.git", git_branch: main, ssh_key: deploy}]
-    inventories: [{name: production, type: static, inventory: "[web]\nweb1\n", ssh_key: deploy, become_key: null, repository: null}]
+    inventories: [{name: production, type: static, inventory: "[web]\nweb1\n", ssh_key: deploy}]
     environments: [{name: production, extra_vars: {app_env: prod}, env_vars: {}, secrets: [{name: db_password, type: var,
                    secret: environment/production/var/db_password}]}]
     views: [{name: Deploys, position: 0}]

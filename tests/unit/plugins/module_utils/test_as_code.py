@@ -140,11 +140,11 @@ def test_the_export_names_instead_of_numbering_and_hides_secrets():
     code = project_as_code(server, 'Demo')
     assert code['templates'] == [dict(
         name='Deploy', playbook='deploy.yml', app='ansible', description='', git_branch='', arguments=[],
-        inventory='production', repository='playbooks', environment=None, view='Deploys',
+        inventory='production', repository='playbooks', view='Deploys',
         vaults=[{'key': 'vault', 'name': 'prod'}], survey_vars=[], suppress_success_alerts=False,
         allow_override_args_in_task=False)]
     assert code['schedules'] == [{'name': 'nightly', 'template': 'Deploy', 'cron_format': '0 3 * * *', 'active': True}]
-    assert {'name': 'vault', 'type': 'login_password', 'secret': 'key/vault'} in code['keys']
+    assert {'name': 'vault', 'type': 'login_password', 'secret': 'key/vault'} in code['access_keys']
     assert code['views'] == [{'name': 'Deploys', 'position': 1}] and 'pw-1' not in json.dumps(code)
 
 

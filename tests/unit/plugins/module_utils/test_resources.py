@@ -291,7 +291,7 @@ def test_the_project_info_holds_no_secret():
     run(server, 'environment', name='prod', secrets=[{'name': 'pw', 'value': 's3cret', 'type': 'var'}])
     server.objects['/project/1/environment'][0]['password'] = 'vault-pass'
     info = project_contents(server, 'Demo')
-    assert [key['name'] for key in info['keys']] == ['None', 'deploy']
+    assert [key['name'] for key in info['access_keys']] == ['None', 'deploy']
     assert info['environments'][1]['secrets'] == [{'id': 103, 'name': 'pw', 'type': 'var'}]
     text = json.dumps(info)
     assert 'vault-pass' not in text and 's3cret' not in text and PRIVATE_KEY not in text

@@ -8,10 +8,10 @@ import re
 from conftest import ADMIN_PASSWORD, REPO, ansible_env, local_inventory, run_playbook, simulator
 
 TARGETS = os.environ.get("SYSTEST_SECRET_TARGETS", "semaphore_token semaphore_task semaphore_task_info bad_input faults "
-                         "semaphore_key semaphore_environment").split()
+                         "semaphore_key semaphore_environment semaphore_template project_as_code").split()
 # The write-only secrets the resource targets send (key secrets, environment secrets): every value
-# there starts with this, and the private key's body is this text.
-RESOURCE_SECRETS = ("not-shown", "b3BlbnNzaC1rZXktdjEAAAAA")
+# there starts with this, and the private keys' bodies are these texts.
+RESOURCE_SECRETS = ("not-shown", "b3BlbnNzaC1rZXktdjEAAAAA", "not-a-real-key")
 
 PLAYBOOK = """
 - hosts: all
@@ -43,6 +43,7 @@ def test_no_secret_in_any_output_at_vvvv(tmp_path, collections_path):
             "semaphore_project": "Demo", "semaphore_template_success": "Deploy app",
             "semaphore_template_failure": "Failing job", "semaphore_template_slow": "Slow job",
             "semaphore_simulator": True, "semaphore_profile": "2.16", "targets": TARGETS,
+            "output_dir": str(tmp_path),  # as ansible-test gives each target (project_as_code's backup file)
         }
         env = ansible_env(collections_path, ANSIBLE_ROLES_PATH=str(REPO / "tests" / "integration" / "targets"))
         done, dummy = run_playbook(collections_path, tmp_path, PLAYBOOK, config,

@@ -86,10 +86,6 @@ class TokenManager:
     def active_tokens(self):
         return [raw for raw in self.tokens() if is_active(raw)]
 
-    def listed_in_full(self):
-        """Servers up to 2.13 list the 44-character secret; later ones only its prefix."""
-        return any(len(raw.get('id') or '') > PREFIX_LENGTH for raw in self.tokens())
-
     def matching(self, token=None, name=None):
         """Active tokens given by secret or prefix (``token``) or by ``name``, newest first."""
         found = []
@@ -137,22 +133,15 @@ class TokenManager:
         self._require_names(name, expires_at)
         before = self.active_tokens()
         matches = self.matching(token, name) if (token or name) else []
-        if not rotate:
-            reusable = matches
-            if not token and not name and self.listed_in_full():
-                # Prefer a token other than the one this run authenticates with: Ansible masks the
-                # value of the api_token option wherever it appears in a result.
-                reusable = sorted(before, key=lambda raw: raw.get('id') == self.client.api_token)
-            if reusable:
-                return self._reused(reusable[0], token, before)
-        if not token and not name and not rotate and before and not self.listed_in_full():
-            # Active tokens and a server that lists only prefixes (2.14+): earlier runs may have left
-            # these behind, and this one adds another.
+        if matches and not rotate:
+            return self._reused(matches[0], token, before)
+        if not token and not name and not rotate and before:
+            # Never reuse a token that was not named: the play may revoke what it receives at the end,
+            # and a token the user made for something else would go with it.
             self.client.warn(
-                'without name or token, every run creates a new API token ({0} active ones exist already): Semaphore '
-                "2.14 and later never show an existing token's secret again, so none can be reused; pass name "
-                '(Semaphore 2.18+) or token (the secret you hold), or revoke the token at the end of the play '
-                '(state=absent, token=<secret>)'.format(len(before)))
+                'without name or token, every run creates a new API token ({0} active ones exist already and are '
+                'left alone); pass name (Semaphore 2.18+) or token (the secret you hold), or revoke the token at '
+                'the end of the play (state=absent, token=<secret>, when: result.created)'.format(len(before)))
         # Create before revoking: the matches may include the token this run authenticates with,
         # and once it is revoked the creation would be refused, leaving no token at all.
         created = None if self.check_mode else self._create(name, expires_at)
@@ -161,6 +150,7 @@ class TokenManager:
         after_prefixes.append(created['id'][:PREFIX_LENGTH] if created else '(new token)')
         result = {
             'changed': True,
+            'created': not self.check_mode,
             'revoked': [token_view(raw) for raw in matches],
             'diff': {'before': {'tokens': self._prefixes(before)}, 'after': {'tokens': sorted(after_prefixes)}},
             'msg': 'A new token would be created.' if self.check_mode else 'A new token was created.',
@@ -208,23 +198,18 @@ class TokenManager:
     def _reused(self, raw, token, before):
         result = {
             'changed': False,
+            'created': False,
             'api_token': token_view(raw),
             'revoked': [],
             'diff': {'before': {'tokens': self._prefixes(before)}, 'after': {'tokens': self._prefixes(before)}},
         }
-        listed = raw.get('id') or ''
         if token:
             result['msg'] = 'The given token is still active.'
-        elif listed == self.client.api_token:
-            result['msg'] = 'The only active token is the api_token this run authenticated with; it was kept and is not echoed back.'
-        elif len(listed) > PREFIX_LENGTH:
-            # Up to 2.13 the server lists full secrets, so a reused token can be handed back.
-            result['token'] = listed
-            result['msg'] = 'An active token exists and was reused.'
         else:
+            # Kept by name (2.18+): the server shows a token's secret only when it is created.
             result['msg'] = ("An active token '{0}' ({1}...) exists and was kept. Semaphore shows a token's secret only "
                              "when it is created, so it is not returned; use rotate=true for a new secret.").format(
-                                 raw.get('name') or '', listed[:PREFIX_LENGTH])
+                                 raw.get('name') or '', (raw.get('id') or '')[:PREFIX_LENGTH])
         return result
 
     def ensure_absent(self, token=None, name=None):

@@ -35,8 +35,9 @@ options:
       - V(present) ensures an active token exists and returns it.
         With O(token), nothing changes while that token is still active; otherwise a new token is created.
         With O(name), nothing changes while an active token of that name exists.
-        Without either, on servers that list full secrets (up to 2.13) an active token is reused, and on newer
-        servers a new token is created every time.
+        Without either, a new token is created every time, on every Semaphore version. A token the user already
+        has is never reused, so a play that revokes the token it received (when RV(created)) never revokes one
+        made for something else.
       - V(absent) revokes the tokens given by O(token) or O(name). Nothing changes when they are already gone
         or expired.
     type: str
@@ -135,10 +136,10 @@ RETURN = r'''
 token:
   description:
     - The token secret, to use as O(api_token) or in an C(Authorization) header with the C(Bearer) scheme.
-    - Returned when the module created the token, or reused one on a server that still lists secrets (up to 2.13).
-    - Not returned when an existing token was kept on Semaphore 2.14 or later, which never show a secret again,
-      nor when the token came from O(token).
-  returned: when created or readable from the server
+    - Returned when the module created the token.
+    - Not returned when an existing token was kept (by O(name) or O(token)): Semaphore 2.14 and later never
+      show a secret again, and a secret given in O(token) is not echoed back.
+  returned: when created
   type: str
   sample: kwofd61g93-yuqvex8efmhjkgnbxlo8mp1tin6spyhu=
 api_token:
@@ -170,6 +171,14 @@ api_token:
       description: The id of the user the token belongs to.
       type: int
       sample: 1
+created:
+  description:
+    - Whether this run created the token in RV(token). Revoke at the end of a play only what a run created
+      (C(when: result.created)), so that a token kept by O(name) or O(token) stays.
+    - False in check mode.
+  returned: when O(state=present)
+  type: bool
+  sample: true
 revoked:
   description: The tokens that were revoked (or would be, in check mode), without secrets.
   returned: always

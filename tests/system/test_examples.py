@@ -109,6 +109,19 @@ def test_demo(tmp_path, collections_path):
         assert [entry["auth"] for entry in launches] == ["bearer"]
 
 
+@pytest.mark.parametrize("profile", ["2.10", "2.13", "2.16", "2.18"])
+def test_demo_leaves_a_token_the_user_already_had_working(tmp_path, collections_path, profile):
+    """A token made before the demo (with plain HTTP) still authenticates after it, on every version."""
+    with simulator(tmp_path, profile) as sim:
+        held = new_token(login(sim), sim)
+        done = run_example(collections_path, tmp_path, "demo", SEMAPHORE_URL=sim.url)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert only_task(sim)["status"] == "success"
+        answer = requests.get(sim.url + "/api/user", headers={"Authorization": f"Bearer {held}"}, timeout=10)
+        assert answer.status_code == 200
+        assert held not in done.stdout + done.stderr
+
+
 def test_ci_deploy_success(tmp_path, collections_path):
     """ci_deploy.yml with a token: branch, limit and the commit in the message reach the task; exit 0."""
     with simulator(tmp_path) as sim:

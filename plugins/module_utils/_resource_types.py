@@ -45,7 +45,7 @@ class KeyResource(Resource):
 
     def __init__(self):
         super().__init__('key', 'keys', (Field('name'), Field('type')),
-                         secret_fields=('ssh', 'login_password', 'string', 'override_secret'))
+                         write_only=('ssh', 'login_password', 'string', 'override_secret'))
 
     def complete(self, reconciler, current, desired):
         params = reconciler.params
@@ -128,7 +128,7 @@ class EnvironmentResource(Resource):
             Field('name'),
             Field('extra_vars', api='json', kind='json'),
             Field('env_vars', api='env', kind='json'),
-        ), secret_fields=('password',))  # the legacy vault password comes back in clear: never shown
+        ), secret_fields=('password',))  # the legacy vault password comes back in clear: sent back, never shown
 
     def shown(self, obj):
         shown = super().shown(obj)
@@ -248,6 +248,20 @@ class TemplateResource(Resource):
                     item.get('default_value') for item in params['survey_vars']):
                 raise SemaphoreError('survey_vars default_value needs Semaphore {0} or later; the server is {1}'.format(
                     shown(since('survey_default_value')), shown(reconciler.client.server_version())))
+
+    def as_read(self, obj):
+        """From 2.16 the link is ``environment_ids`` and a read answers ``environment_id: 0`` (§13.7):
+        the engine compares and exports ``environment_id`` as the first of the list."""
+        linked = (obj or {}).get('environment_ids')
+        if linked and not obj.get('environment_id'):
+            obj = dict(obj, environment_id=linked[0])
+        return obj
+
+    def complete_body(self, reconciler, body, desired):
+        """From 2.16 the server takes ``environment_ids`` over ``environment_id`` whenever the list is
+        in the body (which the template as read carries): a changed environment goes in the list."""
+        if 'environment_id' in desired and not older_than(reconciler.client.server_version(), 'template_environment_ids'):
+            body['environment_ids'] = [desired['environment_id']] if desired['environment_id'] else []
 
     @staticmethod
     def _check_app(reconciler, app):
@@ -401,7 +415,7 @@ def project_as_code(client, project):
         resource = RESOURCES[kind]
         objects = reconciler.objects(resource)
         if kind in ('environment', 'template'):  # lists leave secrets' names and vaults out: read each
-            objects = [client.get_object(resource.item_path(project_id, item['id'])) for item in objects]
+            objects = [resource.as_read(client.get_object(resource.item_path(project_id, item['id']))) for item in objects]
         labels = [item.get(resource.identity) for item in objects]
         twice = sorted(set(str(label) for label in labels if labels.count(label) > 1))
         if twice:

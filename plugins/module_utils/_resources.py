@@ -106,7 +106,7 @@ def put_value(body, api, value):
 class Resource:
     """A kind of object of a project (or a project itself, ``scoped=False``)."""
 
-    def __init__(self, kind, collection, fields, scoped=True, secret_fields=(), identity='name'):
+    def __init__(self, kind, collection, fields, scoped=True, secret_fields=(), write_only=(), identity='name'):
         self.kind = kind
         self.collection = collection
         self.fields = tuple(fields)
@@ -114,7 +114,10 @@ class Resource:
         self.identity = identity  # the API field that holds the name (a view's is ``title``)
         self.by_api = dict((field.api, field) for field in self.fields)
         # API fields that hold secrets: never in a result or a diff.
-        self.secret_fields = tuple(secret_fields)
+        self.secret_fields = tuple(secret_fields) + tuple(write_only)
+        # Secret fields a read holds empty (a key's secret): never sent back. Every other field is,
+        # as read, because a PUT writes what the body says (an environment's vault password).
+        self.write_only = tuple(write_only)
 
     def list_path(self, project_id):
         return '/project/{0}/{1}'.format(project_id, self.collection) if self.scoped else '/projects'
@@ -135,6 +138,15 @@ class Resource:
     def complete(self, reconciler, current, desired):
         """Check the options against the current object (None: to be created) and add what a create
         needs that the module may leave out; raise SemaphoreError before any write."""
+
+    def as_read(self, obj):
+        """The object as the engine compares it: a type that the server answers in another shape on
+        some versions brings it back to one here."""
+        return obj
+
+    def complete_body(self, reconciler, body, desired):
+        """Change the body to send, once the wanted values are in (a field the server reads in place
+        of the one the module manages)."""
 
     def secret_body(self, params, current):
         """``(body fields, what)``: the write-only part of a create or update, and a word for the
@@ -178,7 +190,7 @@ class Reconciler:
         """The objects of a kind in this project, listed once per run."""
         key = resource.collection
         if key not in self._lists:
-            self._lists[key] = self.client.list_objects(resource.list_path(self.project_id))
+            self._lists[key] = [resource.as_read(item) for item in self.client.list_objects(resource.list_path(self.project_id))]
         return self._lists[key]
 
     def resolve(self, field, value):
@@ -266,13 +278,15 @@ class Reconciler:
                       if fields[api].normal(value) != fields[api].normal(value_at(current, api)))
 
     def body(self, current, desired, secret):
-        """The whole object to send (§13: a PUT replaces it): the current one less its secrets, with
-        the wanted values, the project's id, and the write-only part."""
+        """The whole object to send (§13: a PUT writes every field from the body, a field left out is
+        reset): the current one as read, less what a read holds empty, with the wanted values, the
+        project's id, and the write-only part."""
         fields = self.resource.by_api
         body = dict((key, value) for key, value in (current or {}).items()
-                    if key not in self.resource.secret_fields and key != 'secrets')
+                    if key not in self.resource.write_only and key != 'secrets')
         for api, value in desired.items():
             put_value(body, api, fields[api].encode(value))
+        self.resource.complete_body(self, body, desired)
         if self.resource.scoped:
             body['project_id'] = self.project_id
         body.update(secret)
@@ -328,7 +342,7 @@ class Reconciler:
         return self.resource.item_path(self.project_id, object_id)
 
     def read(self, object_id):
-        return self.client.get_object(self.item(object_id))
+        return self.resource.as_read(self.client.get_object(self.item(object_id)))
 
     def created_object(self, answer, known):
         """The new object: from the answer (201), or from the list (Semaphore 2.10 answers 204 with
@@ -397,9 +411,12 @@ class Reconciler:
             self.resource.kind, name, 'would be ' if self.check_mode else ''), before, {})
 
     def in_use(self, exc, current):
-        """A delete refused because other objects use this one: 400 with ``inUse`` (§13). The
-        server's text always says "templates"; its ``/refs`` tells which objects they are."""
-        if exc.status != 400 or 'in use' not in (exc.server_message or ''):
+        """A delete refused because other objects use this one (§13.1): 400 with ``inUse`` for keys,
+        repositories, inventories and environments (whose text always says "templates"); for a
+        template another one builds from, 400 (SQL) or 409 (BoltDB) with an empty body. ``/refs``
+        tells which objects they are."""
+        said = exc.server_message or ''
+        if exc.status not in (400, 409) or (said and 'in use' not in said):
             return exc
         try:
             refs = self.client.get_object(self.item(current['id']) + '/refs') or {}
@@ -407,6 +424,8 @@ class Reconciler:
             refs = {}
         users = ['{0} {1!r}'.format(kind, item.get('name')) for group, kind in REFERRING_KINDS
                  for item in refs.get(group) or []]
+        if not users and not said:
+            return exc
         return SemaphoreError('{0} {1!r} (id {2}) is in use{3}; change or delete {4} first'.format(
             self.resource.kind, self.params['name'], current['id'],
-            ' by ' + ', '.join(users) if users else ': ' + exc.server_message, 'them' if users else 'what uses it'))
+            ' by ' + ', '.join(users) if users else ': ' + said, 'them' if users else 'what uses it'))

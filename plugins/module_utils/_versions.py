@@ -36,6 +36,8 @@ SINCE = {
     'template_task_params': (2, 11),        # task_params: allow_debug, allow_override_inventory/limit/tags/skip_tags
     'template_branch_override': (2, 14),    # allow_override_branch_in_task
     'template_parallel_tasks': (2, 16, 1),  # allow_parallel_tasks (2.10.32 drops it)
+    'template_environment_ids': (2, 16),    # the environment is linked by environment_ids; a read
+                                            # answers environment_id 0 (Terraform provider, 2.16.51)
     'template_more_apps': (2, 16),          # apps terragrunt and pulumi (2.10.32 refuses them after
                                             # creating the template; first release unplaced: 2.16 by rule)
     'survey_default_value': (2, 19),        # survey variables' default_value

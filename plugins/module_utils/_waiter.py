@@ -209,8 +209,11 @@ class TaskWaiter:
         """Whether the next poll must come soon: a suspected orphan, or working tasks ahead in the queue."""
         if not self.orphan_timeout:
             return False
-        if task.get('status') in WORKING_STATUSES:
-            return self.server_went_away
+        if self.server_went_away:
+            # The status last seen may be older than the restart (a launch's ``waiting``, with the
+            # socket up since): the schedule's wait for the end the history predicts would delay
+            # the orphan check by up to poll_interval.
+            return task.get('status') in WORKING_STATUSES or task.get('status') == 'waiting'
         return task.get('status') == 'waiting' and bool(self._blockers)
 
     def _connection_failures(self):

@@ -69,7 +69,8 @@ TEMPLATE_FIELDS: dict[str, Any] = {
     "playbook": str, "arguments": str, "allow_override_args_in_task": bool, "description": str, "vaults": list,
     "type": str, "start_version": str, "build_template_id": int, "view_id": int, "last_task": dict, "autorun": bool,
     "git_branch": str, "survey_vars": list, "suppress_success_alerts": bool, "app": str, "tasks": int,
-    "task_params": dict, "allow_override_branch_in_task": bool, "allow_parallel_tasks": bool, "runner_tag": str}
+    "task_params": dict, "allow_override_branch_in_task": bool, "allow_parallel_tasks": bool, "runner_tag": str,
+    "environment_ids": list}
 # The columns a create writes and a PUT rewrites (every one: what the body leaves out becomes null/false/"").
 COLUMNS = ("inventory_id", "repository_id", "environment_id", "arguments", "allow_override_args_in_task",
            "description", "type", "start_version", "build_template_id", "view_id", "autorun", "git_branch",
@@ -129,6 +130,24 @@ def check_foreign_keys(store: Store, body: dict[str, Any]) -> None:
             continue
         if not any(int(value or 0) in getattr(p, kind) for p in store.projects.values()):
             raise Reply(empty(400))
+    for value in linked_environments(store.profile, body):
+        if not any(value in p.environments for p in store.projects.values()):
+            raise Reply(empty(400))
+
+
+def linked_environments(profile: Profile, body: dict[str, Any]) -> list[int]:
+    """§13.7, 2.16+: the environments a write links: ``environment_ids`` when the body has the list
+    (``[]`` clears them), else ``[environment_id]`` when that is above 0
+    (``Template.ApplyLegacyEnvironmentField``), else none. Before 2.16: none (the column is used)."""
+    if not profile.template_environment_ids:
+        return []
+    listed = body.get("environment_ids")
+    if listed is not None:
+        if not all(isinstance(item, int) and not isinstance(item, bool) for item in listed):
+            raise Reply(empty(400))
+        return list(listed)
+    legacy = int(body.get("environment_id") or 0)
+    return [legacy] if legacy > 0 else []
 
 
 def stored_columns(profile: Profile, project: Project, body: dict[str, Any], template_id: int) -> dict[str, Any]:
@@ -139,6 +158,9 @@ def stored_columns(profile: Profile, project: Project, body: dict[str, Any], tem
         value = body.get(name)
         data[name] = bool(value) if name in FALSE_COLUMNS else value
     data["repository_id"] = int(body.get("repository_id") or 0)
+    if profile.template_environment_ids:
+        data["environment_ids"] = linked_environments(profile, body)
+        data["environment_id"] = data["environment_ids"][0] if data["environment_ids"] else None
     data["type"] = str(body.get("type") or "")
     data["app"] = str(body.get("app") or "")
     data["vaults"] = [{"id": index + 1, "project_id": project.id, "template_id": template_id,
@@ -247,12 +269,13 @@ def forget_template(sim: Any, template: Template) -> None:
 
 
 async def delete_template(request: web.Request) -> web.Response:
-    """§14 DELETE /templates/{id}: 204; on BoltDB a template another one builds from is in use: 409, empty."""
+    """§13.1 DELETE /templates/{id}: 204; a template another one builds from is in use: BoltDB 409,
+    SQL 400 (the foreign key's raw error), both with an empty body (recorded on 2.10.32)."""
     project = writable_project(request)
     template = template_of(request, project)
     sim = sim_of(request)
-    if is_bolt(sim.store) and template_refs(sim.store, template)["templates"]:
-        return empty(409)
+    if template_refs(sim.store, template)["templates"]:
+        return empty(409 if is_bolt(sim.store) else 400)
     forget_template(sim, template)
     return empty(204)
 

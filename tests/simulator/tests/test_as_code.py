@@ -165,6 +165,17 @@ def test_backup_and_restore(sim: Sim) -> None:
     assert call(admin, "POST", "/api/projects/restore", [1]).status_code == 400
 
 
+def test_a_build_template_in_use_is_refused_on_sql_and_refs_name_its_user(sim: Sim) -> None:
+    """§13.1 on SQL: deleting a template another one builds from fails its foreign key: 400 with an
+    empty body (recorded on 2.10.32 MariaDB); ``/refs`` names the deploy template."""
+    admin = Client(sim)
+    build = call(admin, "POST", TPL, template_body("Build", type="build")).json()
+    deploy = call(admin, "POST", TPL, template_body("Deploy", type="deploy", build_template_id=build["id"])).json()
+    refused = call(admin, "DELETE", f"{TPL}/{build['id']}")
+    assert (refused.status_code, refused.text) == (400, "")
+    assert admin.get(f"{TPL}/{build['id']}/refs").json()["templates"] == [{"id": deploy["id"], "name": "Deploy"}]
+
+
 def test_bolt_2_10(bolt_210: Sim) -> None:
     """§14 BoltDB: views by id, template schedules all, a schedule of a missing template breaks the
     list (404), a build template in use cannot be deleted (409)."""

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from ansible_collections.semaphore.api.plugins.module_utils._client import SemaphoreError, SemaphoreLookupError
+from ansible_collections.semaphore.api.plugins.module_utils._client import SemaphoreError, SemaphoreHTTPError, SemaphoreLookupError
 from ansible_collections.semaphore.api.plugins.module_utils._payload import OVERRIDE_FLAGS
 from ansible_collections.semaphore.api.plugins.module_utils._resource_types import RESOURCES, project_as_code
 from ansible_collections.semaphore.api.plugins.module_utils._resources import Field, put_value, value_at
@@ -167,3 +167,94 @@ def test_fields_inside_an_object_field():
     assert value_at(body, 'task_params.allow_debug') is True and value_at({}, 'task_params.x') is None
     assert value_at({'task_params': None}, 'task_params.x') is None
     assert Field('arguments', kind='json', empty=[]).normal(None) == [] == Field('a', kind='json', empty=[]).normal('[]')
+
+
+class EnvironmentIdsServer(ProjectServer):
+    """2.16+ templates (§13.7): the links are ``environment_ids``; a read answers ``environment_id: 0``;
+    a write without the list but with ``environment_id`` > 0 links ``[environment_id]``, one with neither
+    clears the links."""
+
+    def __init__(self):
+        super().__init__((2, 16, 51))
+
+    def _stored(self, collection, body, current):
+        stored = super()._stored(collection, body, current)
+        if collection.endswith('/templates'):
+            linked = stored.get('environment_ids')
+            if linked is None:
+                linked = [stored['environment_id']] if (stored.get('environment_id') or 0) > 0 else []
+            stored.update(environment_ids=list(linked), environment_id=0)
+        return stored
+
+
+def test_a_template_environment_on_2_16_is_idempotent_changed_in_the_list_and_exported():
+    server = EnvironmentIdsServer()
+    run(server, 'environment', name='prod', extra_vars={'a': 1})
+    run(server, 'environment', name='stage', extra_vars={'a': 2})
+    prod, stage = (item['id'] for item in server.objects['/project/1/environment'][1:])
+    created = run(server, 'template', **template(environment='prod'))
+    assert created['changed'] and server.objects['/project/1/templates'][0]['environment_ids'] == [prod]
+    writes = len(server.writes)
+    assert not run(server, 'template', **template(environment='prod'))['changed']
+    assert len(server.writes) == writes
+    moved = run(server, 'template', **template(environment='stage'))
+    assert moved['changed'] and server.writes[-1][2]['environment_ids'] == [stage]
+    assert server.objects['/project/1/templates'][0]['environment_ids'] == [stage]
+    assert project_as_code(server, 'Demo')['templates'][0]['environment'] == 'stage'
+    cleared = run(server, 'template', **template(environment=''))
+    assert cleared['changed'] and server.objects['/project/1/templates'][0]['environment_ids'] == []
+    assert 'environment' not in project_as_code(server, 'Demo')['templates'][0]
+
+
+def test_before_2_16_the_environment_is_the_column_and_no_list_is_sent():
+    server = ProjectServer()
+    run(server, 'environment', name='prod', extra_vars={'a': 1})
+    run(server, 'template', **template(environment='prod'))
+    assert 'environment_ids' not in server.writes[-1][2]
+    assert not run(server, 'template', **template(environment='prod'))['changed']
+
+
+class BuildRefsServer(ProjectServer):
+    """A template another one builds from cannot be deleted (§13.1): SQL 400, BoltDB 409, empty body."""
+
+    def __init__(self, refused_with):
+        super().__init__()
+        self.refused_with = refused_with
+
+    def _users(self, template_id):
+        return [{'id': item['id'], 'name': item['name']} for item in self.objects['/project/1/templates']
+                if item.get('build_template_id') == template_id]
+
+    def get_object(self, path):
+        if '/templates/' in path and path.endswith('/refs'):
+            return {'templates': self._users(int(path.split('/')[-2])), 'inventories': [], 'repositories': []}
+        return super().get_object(path)
+
+    def delete_object(self, path):
+        if '/templates/' in path and self._users(int(path.rsplit('/', 1)[1])):
+            self.writes.append(('DELETE', path, None))
+            raise SemaphoreHTTPError('DELETE', path, self.refused_with)
+        super().delete_object(path)
+
+
+@pytest.mark.parametrize('refused_with', [400, 409])
+def test_a_refused_template_delete_names_the_template_that_builds_from_it(refused_with):
+    server = BuildRefsServer(refused_with)
+    run(server, 'template', **template(name='Build'))
+    build_id = server.objects['/project/1/templates'][0]['id']
+    server.objects['/project/1/templates'].append(dict(server.objects['/project/1/templates'][0], id=build_id + 1,
+                                                       name='Deploy', type='deploy', build_template_id=build_id))
+    with pytest.raises(SemaphoreError, match=r"template 'Build' \(id {0}\) is in use by template 'Deploy'; change or delete "
+                                             r"them first".format(build_id)):
+        run(server, 'template', name='Build', state='absent')
+
+
+def test_a_refusal_with_words_of_its_own_is_not_taken_for_in_use():
+    server = BuildRefsServer(400)
+    run(server, 'template', **template(name='Build'))
+
+    def refuse(path):
+        raise SemaphoreHTTPError('DELETE', path, 400, 'something else')
+    server.delete_object = refuse
+    with pytest.raises(SemaphoreHTTPError, match='returned HTTP 400: something else'):
+        run(server, 'template', name='Build', state='absent')

@@ -209,3 +209,35 @@ def test_an_outage_hidden_by_the_retries_of_one_read_still_counts():
     with pytest.raises(SemaphoreTaskOrphaned):
         waiter_for(server, clock).wait({'id': 7, 'status': 'running'})
     assert server.elapsed() <= 12.0 + 60.0 + 2 * WATCH_STEP
+
+
+class BreakingSocket:
+    """The task's websocket: silent while the task runs, dropped when the server dies at ``break_at``."""
+
+    def __init__(self, clock, break_at):
+        self.clock = clock
+        self.break_at = clock.now + break_at
+        self.broken = False
+
+    def wait(self, task_id, seconds):
+        if self.clock.now + seconds >= self.break_at:
+            self.clock.now = max(self.clock.now, self.break_at)
+            self.broken = True
+            return None
+        self.clock.now += seconds
+        return None
+
+
+@pytest.mark.parametrize('expected', [None, (40.0, 0.5)], ids=['never ran', 'ran before'])
+@pytest.mark.parametrize('orphan_timeout', [60.0, 20.0])
+def test_a_restart_during_a_socket_wait_is_reported_within_orphan_timeout_whatever_the_history(expected, orphan_timeout):
+    # The restart comes before the first safety poll, so the last status the waiter saw is the
+    # launch's ``waiting``: after the socket drops, the next poll must not wait for the end the
+    # template's history predicts (up to poll_interval, 30 s).
+    clock = FakeClock()
+    server = Server(clock, {7: lambda elapsed: ('running', int(min(elapsed, 8.0) * 2))}, down=(8.0, 12.0))
+    waiter = TaskWaiter(server, 1, timeout=600.0, poll_interval=30, clock=clock, sleep=clock.sleep, launched=True,
+                        expected=expected, events=BreakingSocket(clock, 8.0), orphan_timeout=orphan_timeout)
+    with pytest.raises(SemaphoreTaskOrphaned):
+        waiter.wait({'id': 7, 'status': 'waiting', 'created': '2026-12-07T10:00:00Z'})
+    assert server.elapsed() <= 8.0 + orphan_timeout + 10.0

@@ -264,6 +264,44 @@ def test_environment_secrets_are_created_once_replaced_on_demand_and_pruned():
     assert again['changed'] and [item['name'] for item in again['environment']['secrets']] == ['db_password']
 
 
+def test_an_update_sends_back_the_vault_password_it_does_not_manage():
+    # 2.10.32 UpdateEnvironment writes name, json, env and password from the body: one left out is
+    # wiped (a vault password set in the web UI).
+    server = FakeServer()
+    run(server, 'environment', name='prod', extra_vars={'a': 1})
+    server.objects['/project/1/environment'][1]['password'] = 'vault-pass'
+    result = run(server, 'environment', name='prod', extra_vars={'a': 2})
+    method, dummy_path, body = server.writes[-1]
+    assert method == 'PUT' and body['password'] == 'vault-pass'
+    assert server.objects['/project/1/environment'][1]['password'] == 'vault-pass'
+    assert 'vault-pass' not in json.dumps(result)
+
+
+@pytest.mark.parametrize('kind, collection, obj, change', [
+    ('project', '/projects', {'id': 1, 'name': 'Demo', 'alert': True, 'alert_chat': 'ops', 'max_parallel_tasks': 4}, {'alert': False}),
+    ('repository', '/project/1/repositories', {'id': 7, 'name': 'app', 'project_id': 1, 'git_url': 'https://git.example/app.git',
+                                               'git_branch': 'main', 'ssh_key_id': 1}, {'git_branch': 'dev'}),
+    ('inventory', '/project/1/inventory', {'id': 8, 'name': 'hosts', 'project_id': 1, 'type': 'file', 'inventory': 'hosts.ini',
+                                           'ssh_key_id': 1, 'become_key_id': None, 'holder_id': 5, 'repository_id': 3},
+     {'inventory': 'other.ini'}),
+    ('view', '/project/1/views', {'id': 9, 'title': 'Ops', 'project_id': 1, 'position': 3}, {'title': 'Ops2'}),
+])
+def test_every_field_an_update_does_not_manage_is_sent_back_as_read(kind, collection, obj, change):
+    """A PUT writes the body (§13): a field the module leaves alone must be in it, as read."""
+    server = FakeServer()
+    server.objects[collection] = [dict(obj)] if kind != 'project' else [dict(server.objects['/projects'][0], **obj)]
+    params = dict(change, name=obj.get('name', obj.get('title')), id=obj['id'])
+    if kind == 'view':
+        params['name'] = change['title']
+        params.pop('title')
+    assert run(server, kind, **params)['changed']
+    method, dummy_path, body = server.writes[-1]
+    assert method == 'PUT'
+    for field, value in obj.items():
+        if field not in change and field != ('title' if kind == 'view' else 'name'):
+            assert body[field] == value, field
+
+
 def test_a_project_created_without_its_settings_gets_them_at_once():
     class DroppingServer(FakeServer):
         def create_object(self, path, body):

@@ -389,13 +389,14 @@ def _export_object(reconciler, resource, obj, names):
     if resource.kind == 'key' and obj.get('type') in ('ssh', 'login_password'):
         item['secret'] = secret_placeholder('key', obj['name'])
     elif resource.kind == 'environment':
-        item['secrets'] = [dict(name=secret['name'], type=secret.get('type') or 'var',
-                                secret=secret_placeholder('environment', obj['name'], secret.get('type') or 'var',
-                                                          secret['name']))
-                           for secret in obj.get('secrets') or []]
+        # Sorted: the server lists secrets in storage order, which differs between BoltDB and SQL.
+        secrets = sorted(((secret.get('type') or 'var', secret['name']) for secret in obj.get('secrets') or []))
+        item['secrets'] = [dict(name=name, type=kind, secret=secret_placeholder('environment', obj['name'], kind, name))
+                           for kind, name in secrets]
     elif resource.kind == 'template':
-        item['vaults'] = [_without_none(dict(key=names['key'].get(vault.get('vault_key_id')), name=vault.get('name')))
-                          for vault in obj.get('vaults') or []]
+        vaults = [_without_none(dict(key=names['key'].get(vault.get('vault_key_id')), name=vault.get('name')))
+                  for vault in obj.get('vaults') or []]
+        item['vaults'] = sorted(vaults, key=lambda vault: (str(vault.get('key')), str(vault.get('name') or '')))
         item['survey_vars'] = [dict((key, value) for key, value in survey.items() if value not in ('', [], None, False))
                                for survey in _survey_vars(obj.get('survey_vars'))]
     return _without_none(item)

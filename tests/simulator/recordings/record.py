@@ -516,6 +516,43 @@ def _as_code_views(rec: Recorder, pid: int, view: dict[str, Any]) -> None:
     rec.call("view delete", "DELETE", views + "/{view_id}", project_id=pid, view_id=other["id"])
 
 
+def refusal_steps(rec: Recorder) -> None:
+    """§13.1: a template another one builds from, deleted (refused: BoltDB 409, SQL 400, empty body),
+    its refs; an environment's secrets as the backend lists them; then all deleted in order."""
+    _login(rec)
+    pid = rec.call("project create", "POST", "/api/projects", body={"name": "Recorded refusals"}).json()["id"]
+    base = "/api/project/{project_id}"
+    key_id = rec.call("keys", "GET", base + "/keys", project_id=pid).json()[0]["id"]
+    repo_id = _created_id(rec, rec.call("repository create", "POST", base + "/repositories", project_id=pid, body={
+        "name": "playbooks", "project_id": pid, "git_url": "https://git.example.com/p.git", "git_branch": "main",
+        "ssh_key_id": key_id}), "repositories after create", base + "/repositories", "playbooks", project_id=pid)
+    inventory = rec.call("inventory create", "POST", base + "/inventory", project_id=pid, body={
+        "name": "hosts", "project_id": pid, "type": "static", "inventory": "[web]\nweb1\n"}).json()
+    body = {"project_id": pid, "playbook": "site.yml", "app": "ansible", "inventory_id": inventory["id"],
+            "repository_id": repo_id}
+    templates = base + "/templates"
+    item = templates + "/{template_id}"
+    build = rec.call("build template create", "POST", templates, project_id=pid,
+                     body=dict(body, name="build", type="build")).json()
+    deploy = rec.call("deploy template create", "POST", templates, project_id=pid,
+                      body=dict(body, name="deploy", type="deploy", build_template_id=build["id"])).json()
+    rec.call("build template delete while deploy builds from it", "DELETE", item, project_id=pid, template_id=build["id"])
+    rec.call("build template refs", "GET", item + "/refs", project_id=pid, template_id=build["id"])
+    environments = base + "/environment"
+    for index in range(4):
+        rec.secret(f"recorded-order-secret-{index}", "password")
+    secrets = [{"name": name, "type": kind, "secret": f"recorded-order-secret-{index}", "operation": "create"}
+               for index, (kind, name) in enumerate((("var", "zeta"), ("env", "Beta"), ("var", "alpha"), ("env", "Alpha")))]
+    env_id = _created_id(rec, rec.call("environment with four secrets", "POST", environments, project_id=pid, body={
+        "name": "ordered", "project_id": pid, "json": "{}", "secrets": secrets}),
+        "environments after create", environments, "ordered", project_id=pid)
+    rec.call("environment secrets as listed", "GET", environments + "/{environment_id}", project_id=pid,
+             environment_id=env_id)
+    rec.call("deploy template delete", "DELETE", item, project_id=pid, template_id=deploy["id"])
+    rec.call("build template delete", "DELETE", item, project_id=pid, template_id=build["id"])
+    rec.call("project delete", "DELETE", base, project_id=pid)
+
+
 # group name -> steps; the groups run in this order and share ``rec.ids``
 SCENARIO: list[tuple[str, Callable[[Recorder], None]]] = [
     ("auth", auth_steps),
@@ -529,6 +566,7 @@ SCENARIO: list[tuple[str, Callable[[Recorder], None]]] = [
     ("reads", read_steps),
     ("resources", resource_steps),
     ("as_code", as_code_steps),
+    ("refusals", refusal_steps),
 ]
 
 

@@ -26,10 +26,15 @@ SECRET_FIELDS = {"id": int, "type": str, "name": str, "secret": str, "operation"
 SECRET_TYPES = ("var", "env")
 
 
-def secrets_of(project: Project, env: dict[str, Any]) -> list[dict[str, Any]]:
-    """FillEnvironmentSecrets: the prefix is the type (none: ``var``); the value is never shown."""
+def secrets_of(project: Project, env: dict[str, Any], bolt: bool) -> list[dict[str, Any]]:
+    """FillEnvironmentSecrets: the prefix is the type (none: ``var``); the value is never shown. In the
+    order each backend lists keys (recorded on 2.10.32): BoltDB as created, SQL by the key's name
+    (``env.…`` before ``var.…``, MariaDB's collation ignoring case)."""
+    owned = sorted((k for k in project.keys.values() if k.get("environment_id") == env["id"]), key=lambda k: k["id"])
+    if not bolt:
+        owned.sort(key=lambda k: str(k["name"]).lower())
     result = []
-    for key in sorted((k for k in project.keys.values() if k.get("environment_id") == env["id"]), key=lambda k: k["id"]):
+    for key in owned:
         kind, dot, name = str(key["name"]).partition(".")
         if kind not in SECRET_TYPES or not dot:
             kind, name = "var", key["name"]
@@ -41,7 +46,7 @@ def environment_json(_profile: Profile, store: Store, env: dict[str, Any], listi
     """§13 Environment: ``secrets`` null in the list, the secrets (or null) in the single GET; the legacy
     vault ``password`` comes back in clear."""
     data = {name: env.get(name) for name in ("id", "name", "project_id", "password", "json", "env")}
-    data["secrets"] = None if listing else (secrets_of(store.projects[env["project_id"]], env) or None)
+    data["secrets"] = None if listing else (secrets_of(store.projects[env["project_id"]], env, is_bolt(store)) or None)
     return data
 
 

@@ -178,7 +178,7 @@ def test_a_build_template_in_use_is_refused_on_sql_and_refs_name_its_user(sim: S
 
 def test_bolt_2_10(bolt_210: Sim) -> None:
     """§14 BoltDB: views by id, template schedules all, a schedule of a missing template breaks the
-    list (404), a build template in use cannot be deleted (409)."""
+    list (404), a build template in use cannot be deleted (409), environment secrets listed as created."""
     admin = Client(bolt_210)
     call(admin, "POST", "/api/project/1/views", {"project_id": 1, "title": "B", "position": 2})
     call(admin, "POST", "/api/project/1/views", {"project_id": 1, "title": "A", "position": 1})
@@ -193,3 +193,9 @@ def test_bolt_2_10(bolt_210: Sim) -> None:
     assert call(admin, "POST", "/api/project/1/schedules",
                 {"project_id": 1, "template_id": 999, "cron_format": "@daily"}).status_code == 201
     assert admin.get("/api/project/1/schedules").status_code == 404
+    env = {"name": "ordered", "project_id": 1, "json": "{}", "secrets": [
+        {"name": name, "type": kind, "secret": "x", "operation": "create"} for kind, name in (("var", "zeta"), ("env", "Beta"))]}
+    call(admin, "POST", "/api/project/1/environment", env)
+    made = [e for e in admin.get("/api/project/1/environment").json() if e["name"] == "ordered"][0]
+    listed = admin.get(f"/api/project/1/environment/{made['id']}").json()["secrets"]
+    assert [(s["type"], s["name"]) for s in listed] == [("var", "zeta"), ("env", "Beta")]  # as created (recorded)

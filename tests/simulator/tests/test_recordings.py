@@ -38,6 +38,10 @@ EXCEPTIONS: dict[str, tuple[str, str, str, str]] = {
                     "set), the simulator keeps its end-of-task window (--final-status-delay, --end-delay) "
                     "that clients are tested against", r"get stopping", r"\$\.end", r"real str, simulator null"),
 }
+# Steps whose order of rows is behaviour, not data (each backend lists them its own way): compared by value.
+ORDERED_STEPS: dict[str, Any] = {
+    "environment secrets as listed": lambda body: [(item["type"], item["name"]) for item in body["secrets"]],
+}
 # Task reads whose status depends on timing (a GET right after a launch, a stop, a confirm).
 TIMING_STEPS = re.compile(r"get after launch .*|get stopping|get confirmed|ws launch|launch .*")
 
@@ -110,6 +114,9 @@ def compare_exchange(group: str, real: dict[str, Any], sim: dict[str, Any], used
                 used.add(excuse)
             else:
                 problems.append(f"{where}: {path} {what}")
+        ordered = ORDERED_STEPS.get(real["step"])
+        if ordered is not None and ordered(real["body"]) != ordered(sim["body"]):
+            problems.append(f"{where}: order real {ordered(real['body'])}, simulator {ordered(sim['body'])}")
         real_status = real["body"].get("status") if isinstance(real["body"], dict) else None
         sim_status = sim["body"].get("status") if isinstance(sim["body"], dict) else None
         if real_status is not None and not TIMING_STEPS.fullmatch(real["step"]) and real_status != sim_status:

@@ -244,19 +244,19 @@ def test_environments_and_secrets(sim: Sim) -> None:
     item = f"{base}/{env['id']}"
     secrets = admin.get(item).json()["secrets"]
     shown = [(s["type"], s["name"], s["secret"], s["operation"]) for s in secrets]
-    assert shown == [("var", "db", "", ""), ("env", "TOKEN", "", "")]
+    assert shown == [("env", "TOKEN", "", ""), ("var", "db", "", "")]  # SQL lists them by key name (recorded)
     assert {e["name"]: e["secrets"] for e in admin.get(base).json()}["prod"] is None
     no_json = call(admin, "POST", base, dict(body, json=""))
     assert no_json.status_code == 400 and no_json.json() == {"error": "Extra variables must be valid JSON"}
     update = dict(body, id=env["id"], json="{}", secrets=[
-        {"id": secrets[0]["id"], "name": "db2", "type": "var", "secret": "new", "operation": "update"},
-        {"id": secrets[1]["id"], "name": "TOKEN", "type": "env", "operation": "delete"}])
+        {"id": secrets[1]["id"], "name": "db2", "type": "var", "secret": "new", "operation": "update"},
+        {"id": secrets[0]["id"], "name": "TOKEN", "type": "env", "operation": "delete"}])
     assert call(admin, "PUT", item, update).status_code == 204
     after = admin.get(item).json()
     assert after["json"] == "{}" and [s["name"] for s in after["secrets"]] == ["db2" if since(sim.profile, "2.11") else "db"]
     assert in_use(call(admin, "DELETE", f"{base}/1"), "Environment")
     assert call(admin, "DELETE", item).status_code == 204
-    assert admin.get(f"/api/project/1/keys/{secrets[0]['id']}").status_code == 404  # SQL deletes the secrets too
+    assert admin.get(f"/api/project/1/keys/{secrets[1]['id']}").status_code == 404  # SQL deletes the secrets too
 
 
 def test_secret_of_a_project_key(sim: Sim) -> None:

@@ -258,3 +258,23 @@ def test_a_refusal_with_words_of_its_own_is_not_taken_for_in_use():
     server.delete_object = refuse
     with pytest.raises(SemaphoreHTTPError, match='returned HTTP 400: something else'):
         run(server, 'template', name='Build', state='absent')
+
+
+def test_the_export_is_the_same_whatever_order_the_server_lists_secrets_and_vaults_in():
+    """BoltDB and SQL list an environment's secrets (and a template's vaults) in different orders."""
+    exports = []
+    for reverse in (False, True):
+        server = ProjectServer()
+        secrets = [{'name': 'b', 'value': '1', 'type': 'var'}, {'name': 'A', 'value': '2', 'type': 'env'},
+                   {'name': 'a', 'value': '3', 'type': 'var'}]
+        run(server, 'environment', name='prod', secrets=secrets[::-1] if reverse else secrets)
+        keys = [('vault-b', 'x'), ('vault-a', 'y')]
+        for key, dummy in keys:
+            run(server, 'key', name=key, type='login_password', login_password={'login': '', 'password': 'pw'})
+        vaults = [{'key': key, 'name': name} for key, name in (keys[::-1] if reverse else keys)]
+        run(server, 'template', vaults=vaults, **template())
+        exports.append(project_as_code(server, 'Demo'))
+    assert exports[0] == exports[1]
+    prod = [item for item in exports[0]['environments'] if item['name'] == 'prod'][0]
+    assert [(item['type'], item['name']) for item in prod['secrets']] == [('env', 'A'), ('var', 'a'), ('var', 'b')]
+    assert [vault['key'] for vault in exports[0]['templates'][0]['vaults']] == ['vault-a', 'vault-b']

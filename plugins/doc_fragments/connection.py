@@ -29,6 +29,8 @@ options:
     description:
       - Login name or e-mail address to log in with, together with O(password).
       - The module logs in with C(POST /api/auth/login) and logs out when it ends, also when it fails.
+        Before Semaphore 2.14 the logout only clears the cookie and the server keeps the session; prefer
+        O(api_token) for runs that repeat often against those versions.
       - If not set, the value of the E(SEMAPHORE_USERNAME) environment variable is used.
     type: str
     version_added: 1.0.0

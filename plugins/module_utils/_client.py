@@ -19,16 +19,19 @@ import json
 import random
 import re
 import time
+import warnings
 from urllib.parse import urlparse
 
 from ansible_collections.semaphore.api.plugins.module_utils._versions import at_least, parse_version
 
 try:
     import requests
+    from urllib3.exceptions import InsecureRequestWarning
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
 except ImportError as exc:  # pragma: no cover - reported by the module through missing_required_lib
     requests = None
+    InsecureRequestWarning = None
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = exc
 
@@ -210,6 +213,11 @@ class SemaphoreClient:
         # replace ca_path or validate_certs=false.
         self.verify = ca_path if (ca_path and validate_certs) else bool(validate_certs)
         self._warn = warn or (lambda message: None)
+        if self.verify is False and self.base_url.lower().startswith('https://'):
+            # Said once, in words, instead of urllib3's InsecureRequestWarning at every request.
+            self._warn('validate_certs is false: the TLS certificate of {0} is not verified, so anyone on the '
+                       'way could read or change the traffic, credentials included; use ca_path for a private '
+                       'CA'.format(urlparse(self.base_url).netloc))
         self._sleep = sleep
         self._session = requests.Session()
         self._session.headers.update({'Accept': 'application/json', 'User-Agent': USER_AGENT})
@@ -273,8 +281,7 @@ class SemaphoreClient:
             if deadline is not None and attempt > 1:
                 kwargs['timeout'] = max(0.5, min(timeout or self.timeout, deadline - time.monotonic()))
             try:
-                self.request_count += 1
-                response = self._session.request(method, url, headers=headers, **kwargs)
+                response = self._send(method, url, headers, kwargs)
             except requests.exceptions.SSLError as exc:
                 raise SemaphoreConnectionError(method, path, _tls_reason(exc), sent=False) from None
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
@@ -295,6 +302,12 @@ class SemaphoreClient:
                                     response.headers.get('Retry-After'), deadline)):
                 continue
             return self._decode(method, path, response, expected, parse)
+
+    def _send(self, method, url, headers, kwargs):
+        self.request_count += 1
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', InsecureRequestWarning)  # said once, in __init__
+            return self._session.request(method, url, headers=headers, **kwargs)
 
     def _note_server_date(self, response):
         try:

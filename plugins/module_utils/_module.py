@@ -55,6 +55,13 @@ class SemaphoreModuleBase:
     # Shows one line on the controller's console at once, or None where there is no console.
     console = None
 
+    def notice(self, message):
+        """A warning that matters while the run goes on (a retry during an outage, a queue that does
+        not move): shown at once where there is a console (the controller path), and in the result."""
+        if self.console is not None:
+            self.console('[WARNING]: semaphore.api: ' + message)
+        self.warn(message)
+
     def check_connection_options(self):
         """What the argument spec cannot say; called once the parameters are validated."""
         if not HAS_REQUESTS:
@@ -74,7 +81,7 @@ class SemaphoreModuleBase:
                 url=params['url'], api_token=params['api_token'], username=params['username'],
                 password=params['password'], otp_code=params['otp_code'], ldap_provider=params['ldap_provider'],
                 validate_certs=params['validate_certs'], ca_path=params['ca_path'],
-                timeout=params['timeout'], retries=params['retries'], warn=self.warn)
+                timeout=params['timeout'], retries=params['retries'], warn=self.notice)
         except SemaphoreError as exc:
             self.fail_json(msg=str(exc))
 

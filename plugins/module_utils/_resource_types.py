@@ -250,7 +250,7 @@ class TemplateResource(Resource):
                     shown(since('survey_default_value')), shown(reconciler.client.server_version())))
 
     def as_read(self, obj):
-        """From 2.16 the link is ``environment_ids`` and a read answers ``environment_id: 0`` (§13.7):
+        """From 2.16 the link is ``environment_ids`` and a read answers ``environment_id: 0`` (§14):
         the engine compares and exports ``environment_id`` as the first of the list."""
         linked = (obj or {}).get('environment_ids')
         if linked and not obj.get('environment_id'):

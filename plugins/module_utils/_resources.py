@@ -411,7 +411,7 @@ class Reconciler:
             self.resource.kind, name, 'would be ' if self.check_mode else ''), before, {})
 
     def in_use(self, exc, current):
-        """A delete refused because other objects use this one (§13.1): 400 with ``inUse`` for keys,
+        """A delete refused because other objects use this one (§13, §14): 400 with ``inUse`` for keys,
         repositories, inventories and environments (whose text always says "templates"); for a
         template another one builds from, 400 (SQL) or 409 (BoltDB) with an empty body. ``/refs``
         tells which objects they are."""

@@ -86,11 +86,13 @@ def with_result(exc, result):
 class TaskRunner:
     """One module run: the client, the module's parameters, check mode and a warn callback."""
 
-    def __init__(self, client, params, check_mode=False, warn=None, clock=None, sleep=None, console=None):
+    def __init__(self, client, params, check_mode=False, warn=None, clock=None, sleep=None, console=None, notice=None):
         self.client = client
         self.params = params
         self.check_mode = check_mode
         self.warn = warn or (lambda message: None)
+        # A warning shown at once on the console too (SemaphoreModuleBase.notice); else like warn.
+        self.notice = notice or self.warn
         # Shows a line on the controller's console at once; None when the module runs as a module.
         self.console = console
         self.live = None
@@ -320,8 +322,8 @@ class TaskRunner:
         params = self.params
         waiter = TaskWaiter(self.client, project_id, timeout=params['wait_timeout'], poll_interval=params['poll_interval'],
                             confirm=params['confirm'], expected=expected, events=events, clock=self.clock,
-                            sleep=self.sleep, warn=self.warn, launched=launched, live=self.live,
-                            orphan_timeout=params['orphan_timeout'], notice=self._notice)
+                            sleep=self.sleep, warn=self.notice, launched=launched, live=self.live,
+                            orphan_timeout=params['orphan_timeout'], notice=self.notice)
         try:
             task = waiter.wait(task)
             self.output_stored_in = waiter.seconds_until_output_stored(task)
@@ -362,12 +364,6 @@ class TaskRunner:
             result.update(task_result(self.client, project_id, last, self._read_output(project_id, last),
                                       params['output_lines']))
             raise with_result(exc, result) from None
-
-    def _notice(self, message):
-        """A warning that matters while the wait goes on: also shown at once on the controller's console."""
-        if self.console is not None:
-            self.console('[WARNING]: semaphore.api: ' + message)
-        self.warn(message)
 
     def _read_output(self, project_id, task, settle=0.0, streamed=None):
         try:

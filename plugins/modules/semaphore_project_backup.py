@@ -17,10 +17,18 @@ description:
     of that name exists the module changes nothing (give O(name) to restore under another name).
   - Semaphore's backup links objects by name, and its restore attaches a reference to the first
     object of that name; the module refuses a backup in which a kind holds a name twice.
-  - Semaphore 2.10 keeps a template's schedule as its C(cron) only (no name, always active), and
-    keeps neither key secrets nor a template's vault keys. To move a project with everything,
-    semaphore.api.semaphore_project_info O(semaphore.api.semaphore_project_info#module:as_code=true)
-    and the role C(semaphore.api.project) keep more, and update a project in place.
+  - Semaphore 2.10 keeps a template's schedule as its C(cron) only (no name, no active flag), and
+    keeps neither key secrets nor a template's vault keys.
+  - After a restore the module puts back what Semaphore 2.10 leaves out although the backup holds it
+    (RV(repaired)): the project's C(alert), C(alert_chat) and C(max_parallel_tasks); and a template's
+    C(cron), which the server restores as a schedule bound to the template's repository, without a name
+    and inactive, so that the project's schedule list (and semaphore.api.semaphore_project_info) does not
+    show it. That schedule becomes a plain cron schedule named after its template, still inactive.
+  - A restore cannot bring back what the backup does not hold: key secrets, environment secrets, and the
+    repository of a C(file) inventory (it then reads its path from the template's repository).
+    To move a project with everything, semaphore.api.semaphore_project_info
+    O(semaphore.api.semaphore_project_info#module:as_code=true) and the role C(semaphore.api.project)
+    keep more, and update a project in place.
 author:
   - semaphore.api contributors (@semaphore-api)
 extends_documentation_fragment:
@@ -91,6 +99,14 @@ counts:
   returned: always
   type: dict
   sample: {keys: 2, repositories: 1, inventories: 1, environments: 1, views: 1, templates: 3}
+repaired:
+  description:
+    - What the module put back after the restore, in words (see the description); empty when nothing was
+      left out.
+  returned: when a project was restored
+  type: list
+  elements: str
+  sample: ["set max_parallel_tasks as the backup has them"]
 msg:
   description: What the module did, in words.
   returned: always
@@ -192,9 +208,43 @@ def restore(module, client):
         result['msg'] = 'project {0!r} would be restored from {1}'.format(name, params['src'])
         return result
     project = client.restore_project(backup) or {}
-    result.update(project_id=project.get('id'), msg='project {0!r} restored from {1} (id {2})'.format(
-        name, params['src'], project.get('id')))
+    repaired = put_back(client, project.get('id'), backup) if project.get('id') else []
+    result.update(project_id=project.get('id'), repaired=repaired, msg='project {0!r} restored from {1} (id {2}){3}'.format(
+        name, params['src'], project.get('id'), '; then ' + '; '.join(repaired) if repaired else ''))
     return result
+
+
+# Project settings a backup's meta holds that Semaphore 2.10's restore does not store (only name and type).
+PROJECT_SETTINGS = ('alert', 'alert_chat', 'max_parallel_tasks')
+
+
+def put_back(client, project_id, backup):
+    """What Semaphore's restore leaves out although the backup holds it, put back (§14); each
+    repair in words. The project's settings: 2.10 stores only its name. A template's ``cron``: 2.10
+    makes it a schedule bound to the template's repository, without a name and inactive, which the
+    project's schedule list does not show; it becomes a plain cron schedule named after its
+    template, left inactive (the backup does not say whether it ran)."""
+    repaired = []
+    project = client.get_project(project_id) or {}
+    wanted = dict((key, backup['meta'][key]) for key in PROJECT_SETTINGS if backup['meta'].get(key) not in (None, ''))
+    differing = sorted(key for key, value in wanted.items() if project.get(key) != value)
+    if differing:
+        client.update_object('/project/{0}'.format(project_id), dict(project, id=project_id, **wanted))
+        repaired.append('set {0} as the backup has them'.format(', '.join(differing)))
+    # A backup with a schedules section (2.16+) has them restored as they were.
+    crons = set() if 'schedules' in backup else set(item.get('name') for item in backup.get('templates') or []
+                                                     if item.get('cron'))
+    for template in client.list_templates(project_id) if crons else []:
+        if template.get('name') not in crons:
+            continue
+        base = '/project/{0}'.format(project_id)
+        for schedule in client.list_objects('{0}/templates/{1}/schedules'.format(base, template['id'])):
+            if schedule.get('repository_id') and not schedule.get('name'):
+                client.update_object('{0}/schedules/{1}'.format(base, schedule['id']),
+                                     dict(schedule, repository_id=None, name=template['name']))
+                repaired.append('made the schedule of template {0!r} a cron schedule named {0!r} (inactive: '
+                                'activate it with semaphore_schedule active=true)'.format(template['name']))
+    return repaired
 
 
 def run_module(module):

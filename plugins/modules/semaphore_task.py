@@ -520,7 +520,8 @@ def run_module(module):
     if problem:
         module.fail_json(msg=problem)
     with module.client() as client:
-        runner = TaskRunner(client, module.params, check_mode=module.check_mode, warn=module.warn, console=module.console)
+        runner = TaskRunner(client, module.params, check_mode=module.check_mode, warn=module.warn, console=module.console,
+                            notice=module.notice)
         try:
             result = runner.stop() if module.params['state'] == 'stopped' else runner.launch()
         except SemaphoreError as exc:

@@ -239,7 +239,7 @@ def run_module(module):
     params = dict(module.params, confirm='wait')
     with module.client() as client:
         try:
-            result = TaskRunner(client, params, warn=module.warn, console=module.console).info()
+            result = TaskRunner(client, params, warn=module.warn, console=module.console, notice=module.notice).info()
         except SemaphoreError as exc:
             module.fail_from_error(exc, **getattr(exc, 'result', {}))
     module.exit_json(**result)

@@ -36,3 +36,11 @@ def test_requires_ansible_is_the_oldest_version_tested():
     oldest = min(tuple(int(part) for part in entry["core"].split(".")[:2]) for entry in matrix["entries"])
     runtime = yaml.safe_load((REPO / "meta" / "runtime.yml").read_text())
     assert runtime["requires_ansible"] == ">={0}.{1}.0".format(*oldest)
+
+
+def test_every_module_is_in_the_action_group_and_the_readme_counts_them():
+    modules = sorted(path.stem for path in (REPO / "plugins" / "modules").glob("semaphore_*.py"))
+    runtime = yaml.safe_load((REPO / "meta" / "runtime.yml").read_text())
+    assert sorted(runtime["action_groups"]["semaphore"]) == modules
+    readme = (REPO / "README.md").read_text()
+    assert f"All {len(modules)} modules are in the action group `semaphore.api.semaphore`" in readme

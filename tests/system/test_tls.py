@@ -48,3 +48,7 @@ def test_ca_path_or_no_validation_work_for_rest_and_websocket(tls_sim, collectio
     sockets = [entry for entry in tls_sim.log() if entry["path"] == "/api/ws"]
     assert [entry["status"] for entry in sockets] == [101]
     assert not any("websocket are not available" in warning for warning in result.get("warnings", []))
+    # Without validation: said once in the module's words, never as urllib3's raw warning.
+    assert "InsecureRequestWarning" not in done.stdout + done.stderr
+    said = [warning for warning in result.get("warnings", []) if "validate_certs is false" in warning]
+    assert len(said) == (1 if options.get("validate_certs") is False else 0), result.get("warnings")

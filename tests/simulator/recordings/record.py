@@ -517,7 +517,7 @@ def _as_code_views(rec: Recorder, pid: int, view: dict[str, Any]) -> None:
 
 
 def refusal_steps(rec: Recorder) -> None:
-    """§13.1: a template another one builds from, deleted (refused: BoltDB 409, SQL 400, empty body),
+    """§14: a template another one builds from, deleted (refused: BoltDB 409, SQL 400, empty body),
     its refs; an environment's secrets as the backend lists them; then all deleted in order."""
     _login(rec)
     pid = rec.call("project create", "POST", "/api/projects", body={"name": "Recorded refusals"}).json()["id"]

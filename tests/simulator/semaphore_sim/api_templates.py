@@ -136,7 +136,7 @@ def check_foreign_keys(store: Store, body: dict[str, Any]) -> None:
 
 
 def linked_environments(profile: Profile, body: dict[str, Any]) -> list[int]:
-    """§13.7, 2.16+: the environments a write links: ``environment_ids`` when the body has the list
+    """§14, 2.16+: the environments a write links: ``environment_ids`` when the body has the list
     (``[]`` clears them), else ``[environment_id]`` when that is above 0
     (``Template.ApplyLegacyEnvironmentField``), else none. Before 2.16: none (the column is used)."""
     if not profile.template_environment_ids:
@@ -269,7 +269,7 @@ def forget_template(sim: Any, template: Template) -> None:
 
 
 async def delete_template(request: web.Request) -> web.Response:
-    """§13.1 DELETE /templates/{id}: 204; a template another one builds from is in use: BoltDB 409,
+    """§14 DELETE /templates/{id}: 204; a template another one builds from is in use: BoltDB 409,
     SQL 400 (the foreign key's raw error), both with an empty body (recorded on 2.10.32)."""
     project = writable_project(request)
     template = template_of(request, project)

@@ -219,7 +219,7 @@ _2_16 = replace(
     tokens_deleted_by_prefix=True, bolt_expired_tokens_valid=False,  # §5: deleted, not expired, from v2.14
     omit_empty_template=True, omit_empty_task=True,  # §6, §6.5: omit-when-empty from v2.14
     template_branch_override=True, template_parallel_flag=True,  # §6: v2.14; §8: v2.16.1
-    template_environment_ids=True,  # §13.7: links in environment_ids, a read answers environment_id 0 (2.16.51)
+    template_environment_ids=True,  # §14: links in environment_ids, a read answers environment_id 0 (2.16.51)
     top_level_flags=False, params_limit_tags_need_flags=True, deprecated_limit_to_params=True,  # §6.1: v2.14
     raw_output=True,  # §6.4: v2.14
     output_id_field=True,  # §6.4: v2.16

@@ -139,7 +139,7 @@ def template_json(profile: Profile, store: Store, template: Template, permission
                                   "allow_override_args_in_task", "allow_override_branch_in_task",
                                   "allow_parallel_tasks"))
     if profile.template_environment_ids:
-        # §13.7: the links are the list; the legacy field answers 0 (kept by the omit-when-empty rule).
+        # §14: the links are the list; the legacy field answers 0 (kept by the omit-when-empty rule).
         data["environment_id"] = 0
         data["environment_ids"] = list(raw.get("environment_ids") or [])
     if profile.template_permissions and permissions is not None:

@@ -166,7 +166,7 @@ def test_backup_and_restore(sim: Sim) -> None:
 
 
 def test_a_build_template_in_use_is_refused_on_sql_and_refs_name_its_user(sim: Sim) -> None:
-    """§13.1 on SQL: deleting a template another one builds from fails its foreign key: 400 with an
+    """§14 on SQL: deleting a template another one builds from fails its foreign key: 400 with an
     empty body (recorded on 2.10.32 MariaDB); ``/refs`` names the deploy template."""
     admin = Client(sim)
     build = call(admin, "POST", TPL, template_body("Build", type="build")).json()

@@ -39,7 +39,7 @@ DISAGREEMENTS: dict[str, str] = {
     "delete-task-401": "§6.7: deleting a task as a non-admin gives 401 (not in the spec)",
     "old-shape-nulls": "§6.5/§6: v2.8-v2.13 objects carry every field, null when empty; the spec types them",
     "token-create-400": "§12: 2026 code also accepts expires_at; not in the future gives 400",
-    "template-environment-0": "§13.7: from 2.16 a template links environment_ids and answers environment_id 0 "
+    "template-environment-0": "§14: from 2.16 a template links environment_ids and answers environment_id 0 "
                               "(the spec's minimum is 1)",
 }
 

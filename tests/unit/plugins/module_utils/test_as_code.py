@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
@@ -14,7 +15,7 @@ from ansible_collections.semaphore.api.plugins.module_utils._client import Semap
 from ansible_collections.semaphore.api.plugins.module_utils._payload import OVERRIDE_FLAGS
 from ansible_collections.semaphore.api.plugins.module_utils._resource_types import RESOURCES, project_as_code
 from ansible_collections.semaphore.api.plugins.module_utils._resources import Field, put_value, value_at
-from ansible_collections.semaphore.api.plugins.modules.semaphore_project_backup import repeated_names
+from ansible_collections.semaphore.api.plugins.modules.semaphore_project_backup import put_back, repeated_names
 
 from .test_resources import FakeServer, run
 
@@ -170,7 +171,7 @@ def test_fields_inside_an_object_field():
 
 
 class EnvironmentIdsServer(ProjectServer):
-    """2.16+ templates (§13.7): the links are ``environment_ids``; a read answers ``environment_id: 0``;
+    """2.16+ templates (§14): the links are ``environment_ids``; a read answers ``environment_id: 0``;
     a write without the list but with ``environment_id`` > 0 links ``[environment_id]``, one with neither
     clears the links."""
 
@@ -215,7 +216,7 @@ def test_before_2_16_the_environment_is_the_column_and_no_list_is_sent():
 
 
 class BuildRefsServer(ProjectServer):
-    """A template another one builds from cannot be deleted (§13.1): SQL 400, BoltDB 409, empty body."""
+    """A template another one builds from cannot be deleted (§14): SQL 400, BoltDB 409, empty body."""
 
     def __init__(self, refused_with):
         super().__init__()
@@ -278,3 +279,46 @@ def test_the_export_is_the_same_whatever_order_the_server_lists_secrets_and_vaul
     prod = [item for item in exports[0]['environments'] if item['name'] == 'prod'][0]
     assert [(item['type'], item['name']) for item in prod['secrets']] == [('env', 'A'), ('var', 'a'), ('var', 'b')]
     assert [vault['key'] for vault in exports[0]['templates'][0]['vaults']] == ['vault-a', 'vault-b']
+
+
+class RestoredServer(ProjectServer):
+    """What Semaphore 2.10's restore leaves (§14): the project's name only, and a template's cron as
+    an unnamed, inactive schedule bound to the template's repository (listed only under the template)."""
+
+    def __init__(self):
+        super().__init__()
+        self.objects['/project/1/templates'] = [{'id': 5, 'name': 'Deploy'}, {'id': 6, 'name': 'Scratch'}]
+        self.objects['/project/1/schedules'] = [{'id': 9, 'project_id': 1, 'template_id': 5, 'cron_format': '0 3 * * *',
+                                                 'name': '', 'active': False, 'repository_id': 1}]
+
+    def list_templates(self, project_id):
+        return copy.deepcopy(self.objects['/project/1/templates'])
+
+    def list_objects(self, path):
+        if path.endswith('/schedules') and '/templates/' in path:
+            template_id = int(path.split('/')[-2])
+            return [dict(item) for item in self.objects['/project/1/schedules']
+                    if item['template_id'] == template_id and item.get('repository_id')]
+        return super().list_objects(path)
+
+
+def test_a_2_10_restore_gets_its_settings_and_its_schedule_back():
+    server = RestoredServer()
+    backup = {'meta': {'name': 'Demo', 'max_parallel_tasks': 2, 'alert': False},
+              'templates': [{'name': 'Deploy', 'cron': '0 3 * * *'}, {'name': 'Scratch'}]}
+    repaired = put_back(server, 1, backup)
+    assert server.objects['/projects'][0]['max_parallel_tasks'] == 2
+    assert server.objects['/project/1/schedules'] == [{'id': 9, 'project_id': 1, 'template_id': 5, 'cron_format': '0 3 * * *',
+                                                       'name': 'Deploy', 'active': False, 'repository_id': None}]
+    assert repaired == ['set max_parallel_tasks as the backup has them',
+                        "made the schedule of template 'Deploy' a cron schedule named 'Deploy' (inactive: activate it with "
+                        "semaphore_schedule active=true)"]
+    assert put_back(server, 1, backup) == []  # nothing left to put back
+
+
+def test_a_backup_with_a_schedules_section_keeps_its_schedules_as_restored():
+    server = RestoredServer()
+    backup = {'meta': {'name': 'Demo'}, 'templates': [{'name': 'Deploy', 'cron': '0 3 * * *'}],
+              'schedules': [{'name': 'nightly', 'template': 'Deploy', 'cron_format': '0 3 * * *', 'active': True}]}
+    assert put_back(server, 1, backup) == []
+    assert [write[0] for write in server.writes] == []

@@ -448,3 +448,31 @@ def test_the_user_agent_names_the_collection_version():
     with open(galaxy) as handle:
         version = re.search(r'^version: *(\S+)', handle.read(), re.MULTILINE).group(1)
     assert _client.USER_AGENT == 'semaphore.api-ansible-collection/' + version
+
+
+def test_validate_certs_false_is_said_once_in_words_and_urllib3_warning_is_not_printed():
+    import warnings
+    from urllib3.exceptions import InsecureRequestWarning
+
+    client, adapter = make_client([answer(200, []), answer(200, [])], url='https://sem.example.com',
+                                  validate_certs=False)
+    original_send = adapter.send
+
+    def send_like_urllib3(request, **kwargs):
+        warnings.warn('Unverified HTTPS request is being made to host', InsecureRequestWarning)
+        return original_send(request, **kwargs)
+
+    adapter.send = send_like_urllib3
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter('always')
+        client.list_projects()
+        client.list_projects()
+    assert [str(item.message) for item in shown] == []
+    assert len(adapter.warnings) == 1 and 'validate_certs is false' in adapter.warnings[0]
+    assert 'sem.example.com' in adapter.warnings[0]
+
+
+def test_validate_certs_false_on_plain_http_says_nothing():
+    client, adapter = make_client([answer(200, [])], validate_certs=False)
+    client.list_projects()
+    assert adapter.warnings == []

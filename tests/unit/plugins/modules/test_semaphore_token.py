@@ -62,7 +62,7 @@ def test_check_mode_sends_no_write(run_module):
     assert rc == 0 and result['changed'] is True
     assert 'token' not in result
     assert adapter.paths() == ['GET api/user/tokens']
-    assert 'every run creates a new API token (1 active ones exist already)' in json.dumps(result['warnings'])
+    assert 'every run creates a new API token (1 active ones exist already and are left alone)' in json.dumps(result['warnings'])
 
 
 def test_diff_mode_shows_prefixes_only(run_module):

@@ -130,6 +130,17 @@ def test_the_console_gets_the_launch_and_every_line(run_in_controller):
     assert shown[1:] == ['[semaphore task 57] ' + line['output'] for line in OUTPUT]
 
 
+def test_a_retry_during_the_wait_is_shown_on_the_console_as_it_happens(run_in_controller, monkeypatch):
+    monkeypatch.setattr(time, 'sleep', lambda seconds: None)
+    shown = []
+    script = [answer(200, []), answer(201, TASK), answer(503), answer(200, ENDED), answer(200, OUTPUT)]
+    rc, result, adapter = run_in_controller(semaphore_task, dict(BASE, project=1, template=3), script, console=shown.append)
+    assert rc == 0
+    retried = [line for line in shown if line.startswith('[WARNING]: semaphore.api: GET ') and 'HTTP 503' in line]
+    assert len(retried) == 1 and shown.index(retried[0]) > 0  # after the launch line, before the end
+    assert any('HTTP 503' in warning for warning in result['warnings'])
+
+
 def test_environment_fallbacks_come_from_the_task_environment_and_are_put_back(run_in_controller, monkeypatch):
     monkeypatch.delenv('SEMAPHORE_URL', raising=False)
     monkeypatch.delenv('SEMAPHORE_API_TOKEN', raising=False)

@@ -14,8 +14,9 @@ Three kinds of line say why, in this order of trust:
 - Semaphore's own, for a task that never reached Ansible (services/tasks/LocalJob.go and
   TaskRunner.go in Semaphore's source): ``Failed updating repository: ...``, ``Failed to install
   inventory: ...``, ``Running app failed: ...``, ``Error getting environment extra vars``...;
-- the tools it runs: git (``fatal: Remote branch dev not found in upstream origin``, ``error: ...``)
-  and Terraform/OpenTofu (``Error: ...``, also inside its ``│`` box).
+- the tools it runs: git (``fatal: Remote branch dev not found in upstream origin``, ``error: ...``),
+  ssh under git (``git@host: Permission denied (publickey).``, which says more than git's ``fatal:
+  Could not read from remote repository.`` after it) and Terraform/OpenTofu (``Error: ...``, also inside its ``│`` box).
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ _ANSIBLE_ERROR = re.compile(r'^(?:\[ERROR\]:|ERROR!)\s*(?P<text>.+)$')
 _SERVER_ERROR = re.compile(
     r'^(?:Failed (?:updating|to|in) .+|Running (?:app|galaxy) failed: .+|Creating tmp dir failed: .+'
     r'|Error(?::| getting) .+|fatal: (?!\[).+|error: .+)$')
+# What ssh or git says about a clone or fetch that failed, before git's generic "fatal: Could not read
+# from remote repository." (recorded on 2.10.32: ``git@127.0.0.1: Permission denied (publickey).``).
+_CLONE_CAUSE = re.compile(
+    r'^(?:\S+: )?Permission denied \(.+\)\.?$|^Host key verification failed\.?$|^ssh: .+$|^remote: .+$'
+    r'|^fatal: (?:Authentication failed|could not read Username|unable to access|repository \S+ not found).*$')
 _BOX = re.compile(r'^[\u2502\u2577\u2575|]\s*')  # Terraform draws its errors in a box: "│ Error: ..."
 _MSG = re.compile(r'"msg"\s*:\s*"(?P<msg>(?:[^"\\]|\\.)*)"')
 
@@ -57,7 +63,8 @@ def error_lines(lines):
     found = []
     for line in lines:
         text = _BOX.sub('', line.strip())
-        if _HOST_FAILURE.match(text) or _LOOP_FAILURE.match(text) or _ANSIBLE_ERROR.match(text) or _SERVER_ERROR.match(text):
+        if (_HOST_FAILURE.match(text) or _LOOP_FAILURE.match(text) or _ANSIBLE_ERROR.match(text) or _SERVER_ERROR.match(text)
+                or _CLONE_CAUSE.match(text)):
             found.append(text)
             if len(found) == MAX_ERROR_LINES:
                 break
@@ -86,4 +93,9 @@ def failure_reason(lines, recap):
         ansible = _ANSIBLE_ERROR.match(text)
         if ansible:
             return ansible.group('text')
+    cause = next((text for text in found if _CLONE_CAUSE.match(text)), None)
+    if cause:
+        # The line that says why, with Semaphore's own about what it was doing.
+        context = next((text for text in found if text.startswith('Failed ')), None)
+        return '{0} ({1})'.format(cause, context) if context else cause
     return found[0] if found else None

@@ -27,6 +27,9 @@ def seed(collections_path, tmp_path, url: str) -> int:
     print(done.stdout, done.stderr)
     assert done.returncode == 0
     assert ADMIN_PASSWORD not in done.stdout + done.stderr
+    # Each loop item is labelled with what is registered: the local repository, not the seed's own URL.
+    assert "git.example.com" not in done.stdout
+    assert f"(item=app: file://{tmp_path / 'repo'})" in done.stdout
     return int(RECAP.findall(done.stdout)[-1])
 
 

@@ -15,8 +15,9 @@ Three kinds of line say why, in this order of trust:
   TaskRunner.go in Semaphore's source): ``Failed updating repository: ...``, ``Failed to install
   inventory: ...``, ``Running app failed: ...``, ``Error getting environment extra vars``...;
 - the tools it runs: git (``fatal: Remote branch dev not found in upstream origin``, ``error: ...``),
-  ssh under git (``git@host: Permission denied (publickey).``, which says more than git's ``fatal:
-  Could not read from remote repository.`` after it) and Terraform/OpenTofu (``Error: ...``, also inside its ``│`` box).
+  ssh under git (``git@host: Permission denied (publickey).``, which says more than git's
+  ``fatal: Could not read from remote repository.`` after it) and Terraform/OpenTofu (``Error: ...``,
+  also inside its ``│`` box).
 """
 
 from __future__ import annotations

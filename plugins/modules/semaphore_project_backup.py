@@ -20,12 +20,12 @@ description:
   - Semaphore 2.10 keeps a template's schedule as its C(cron) only (no name, no active flag), and
     keeps neither key secrets nor a template's vault keys.
   - After a restore the module puts back what Semaphore 2.10 leaves out although the backup holds it
-    (RV(repaired)): the project's C(alert), C(alert_chat) and C(max_parallel_tasks); and a template's
+    (RV(repaired)), namely the project's C(alert), C(alert_chat) and C(max_parallel_tasks), and a template's
     C(cron), which the server restores as a schedule bound to the template's repository, without a name
     and inactive, so that the project's schedule list (and semaphore.api.semaphore_project_info) does not
     show it. That schedule becomes a plain cron schedule named after its template, still inactive.
-  - A restore cannot bring back what the backup does not hold: key secrets, environment secrets, and the
-    repository of a C(file) inventory (it then reads its path from the template's repository).
+  - A restore cannot bring back what the backup does not hold, that is key secrets, environment secrets, and
+    the repository of a C(file) inventory (it then reads its path from the template's repository).
     To move a project with everything, semaphore.api.semaphore_project_info
     O(semaphore.api.semaphore_project_info#module:as_code=true) and the role C(semaphore.api.project)
     keep more, and update a project in place.
@@ -232,8 +232,9 @@ def put_back(client, project_id, backup):
         client.update_object('/project/{0}'.format(project_id), dict(project, id=project_id, **wanted))
         repaired.append('set {0} as the backup has them'.format(', '.join(differing)))
     # A backup with a schedules section (2.16+) has them restored as they were.
-    crons = set() if 'schedules' in backup else set(item.get('name') for item in backup.get('templates') or []
-                                                     if item.get('cron'))
+    crons = set()
+    if 'schedules' not in backup:
+        crons = set(item.get('name') for item in backup.get('templates') or [] if item.get('cron'))
     for template in client.list_templates(project_id) if crons else []:
         if template.get('name') not in crons:
             continue

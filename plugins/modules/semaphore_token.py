@@ -137,7 +137,7 @@ token:
   description:
     - The token secret, to use as O(api_token) or in an C(Authorization) header with the C(Bearer) scheme.
     - Returned when the module created the token.
-    - Not returned when an existing token was kept (by O(name) or O(token)): Semaphore 2.14 and later never
+    - Not returned when an existing token was kept (by O(name) or O(token)), since Semaphore 2.14 and later never
       show a secret again, and a secret given in O(token) is not echoed back.
   returned: when created
   type: str
@@ -174,7 +174,7 @@ api_token:
 created:
   description:
     - Whether this run created the token in RV(token). Revoke at the end of a play only what a run created
-      (C(when: result.created)), so that a token kept by O(name) or O(token) stays.
+      (a task with C(when) on RV(created)), so that a token kept by O(name) or O(token) stays.
     - False in check mode.
   returned: when O(state=present)
   type: bool

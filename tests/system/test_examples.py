@@ -109,9 +109,10 @@ def test_demo(tmp_path, collections_path):
         assert [entry["auth"] for entry in launches] == ["bearer"]
 
 
-@pytest.mark.parametrize("profile", ["2.10", "2.13", "2.16", "2.18"])
+@pytest.mark.parametrize("profile", ["2.10", "2.18"])
 def test_demo_leaves_a_token_the_user_already_had_working(tmp_path, collections_path, profile):
-    """A token made before the demo (with plain HTTP) still authenticates after it, on every version."""
+    """A token made before the demo (with plain HTTP) still authenticates after it: on a server that lists
+    secrets (up to 2.13) and on one that does not (the semaphore_token target covers every profile)."""
     with simulator(tmp_path, profile) as sim:
         held = new_token(login(sim), sim)
         done = run_example(collections_path, tmp_path, "demo", SEMAPHORE_URL=sim.url)

@@ -43,8 +43,8 @@ class ProjectServer(FakeServer):
             raise SemaphoreError('cron_format {0!r} is refused by the server: Cron: expected exactly 5 fields'.format(cron_format))
 
 
-def template(**extra):
-    return dict(dict(name='Deploy', playbook='deploy.yml', repository='playbooks', inventory='production'), **extra)
+def template(name='Deploy', **extra):
+    return dict(dict(name=name, playbook='deploy.yml', repository='playbooks', inventory='production'), **extra)
 
 
 def test_a_template_is_created_with_names_resolved_then_left_alone():

@@ -38,8 +38,8 @@ EXPECTED = {
     'environment_invalid_json.json': ([], 'Error: unexpected end of JSON input'),
     'git_branch_missing_219.json': ([], 'fatal: Remote branch dev not found in upstream origin'),
     # Recorded on MariaDB: an ssh server that refuses the key.
-    'git_clone_publickey_mariadb.json': ([], 'git@127.0.0.1: Permission denied (publickey). (Failed updating repository: '
-                                            'exit status 128)'),
+    'git_clone_publickey_mariadb.json': (
+        [], 'git@127.0.0.1: Permission denied (publickey). (Failed updating repository: exit status 128)'),
     'git_repo_missing_219.json': ([], "fatal: '/work/real/no-such-repo.git' does not appear to be a git repository"),
     'inventory_wrong_type_219.json': ([], 'Running app failed: invalid inventory type'),
     'playbook_missing_216.json': ([], 'the playbook: no_such_playbook.yml could not be found'),
